@@ -605,3 +605,33 @@ def spec_for_dataset(dataset: str, base: Spec | None = None) -> Spec:
         problem = "binary"
     loss = base.model.loss if base.model.loss in LOSSES_FOR_PROBLEM[problem] else DEFAULT_LOSS[problem]
     return base.replace(dataset=dataset, problem=problem, loss=loss)
+
+
+def from_query_lenient(params: Mapping[str, Any], base: Spec) -> tuple[Spec, list[str]]:
+    """Parse URL parameters, dropping each bad one with a notice instead of failing.
+
+    Returns the spec built from every parameter that could be used, and one
+    sentence per parameter that was ignored ("lr: got -1; expected ... — using
+    the default"). Never raises.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, list):
+            value = value[-1] if value else ""
+        name = str(key).strip().replace("-", "_")
+        if name in FIELDS:
+            flat[name] = value
+    notices: list[str] = []
+    for _attempt in range(len(flat) + 1):
+        try:
+            return Spec.from_dict(flat, base), notices
+        except SpecError as exc:
+            bad = exc.field if exc.field in flat else None
+            if bad is None:
+                # A combination failed (say, a loss that does not fit the problem): drop the newest key.
+                bad = next(reversed(flat)) if flat else None
+            if bad is None:
+                break
+            notices.append(f"{flag_name(bad)}: {exc.reason} (using the default instead)")
+            del flat[bad]
+    return base, notices

@@ -1,0 +1,41 @@
+"""Shared fixtures: real MNIST from ../shared/data/mnist, one torch thread.
+
+A user's clone has no ../shared: there the tests that need MNIST skip with a
+clear reason. Under CI (CI=true) missing data is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+MNIST_DIR = Path(os.environ.get("PLAYGROUND_TEST_MNIST", ROOT.parent / "shared" / "data" / "mnist"))
+MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+torch.set_num_threads(1)
+
+
+def mnist_available() -> bool:
+    return all((MNIST_DIR / f).is_file() for f in MNIST_FILES)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder with real MNIST; skips (or fails under CI) when it is missing."""
+    if not mnist_available():
+        message = f"real MNIST not found in {MNIST_DIR} (set PLAYGROUND_TEST_MNIST to its folder)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; CI must have it")
+        pytest.skip(message)
+    return MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def mnist_arrays(mnist_dir: Path):  # type: ignore[no-untyped-def]
+    from playground import mnist
+
+    return mnist.load_arrays("mnist", download_missing=False, data_dir=mnist_dir)

@@ -112,10 +112,9 @@ class ReduceLROnPlateau:
             self.wait = 0
         elif not self.in_cooldown():
             self.wait += 1
-            if self.wait >= self.patience:
-                # Keras keeps the learning rate as float32 and compares it so.
-                if lr > float(np.float32(self.min_lr)):
-                    lr = max(lr * self.factor, self.min_lr)
-                    self.cooldown_counter = self.cooldown
-                    self.wait = 0
+            # Keras keeps the learning rate as float32 and compares it so.
+            if self.wait >= self.patience and lr > float(np.float32(self.min_lr)):
+                lr = max(lr * self.factor, self.min_lr)
+                self.cooldown_counter = self.cooldown
+                self.wait = 0
         return lr

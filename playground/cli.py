@@ -126,8 +126,10 @@ def run_train(args: argparse.Namespace, spec: Spec) -> int:
         print(json.dumps(summary), flush=True)
     else:
         print(trainer.status_text())
-        print(f"best epoch {summary['best_epoch']}, test accuracy {_fmt(summary['test_acc'])}, "
-              f"{summary['seconds']:.2f} s on {summary['device']}")
+        print(
+            f"best epoch {summary['best_epoch']}, test accuracy {_fmt(summary['test_acc'])}, "
+            f"{summary['seconds']:.2f} s on {summary['device']}"
+        )
     return 0
 
 

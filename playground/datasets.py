@@ -209,7 +209,7 @@ def split(
     """
     n = len(points)
     order = np.random.default_rng([seed, 0x5B11]).permutation(n)
-    n_val = int(round(n * validation_split))
+    n_val = round(n * validation_split)
     if n >= 2:
         n_val = min(max(n_val, 1), n - 1)
     train_idx, val_idx = order[n_val:], order[:n_val]

@@ -205,7 +205,7 @@ def download(name: str, target: Path | None = None, progress: Progress | None = 
         for mirror in source.mirrors:
             url = mirror + spec.name
             try:
-                _fetch(url, dest, spec, timeout, lambda f, i=index: progress and progress(spec.name, (i + f) / 4))
+                _fetch(url, dest, spec, timeout, _file_progress(progress, spec.name, index))
                 break
             except (OSError, ValueError, DataCorrupt) as exc:
                 errors.append(f"{url}: {exc}")
@@ -216,8 +216,13 @@ def download(name: str, target: Path | None = None, progress: Progress | None = 
     return target
 
 
+def _file_progress(progress: Progress | None, filename: str, index: int) -> Callable[[float], object]:
+    """Progress of one of the four files, reported as a share of the whole download."""
+    return lambda fraction: progress(filename, (index + fraction) / 4) if progress else None
+
+
 def _fetch(url: str, dest: Path, spec: IdxFile, timeout: float, progress: Callable[[float], object]) -> None:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - fixed https/http mirrors
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # fixed https/http mirrors
         total = int(response.headers.get("Content-Length") or 0)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".part")
         try:
@@ -281,7 +286,7 @@ def load_arrays(
     labels_ok = all(int(a.max()) < len(source.class_names) for a in (arrays[1], arrays[3]))
     if not labels_ok:
         raise DataCorrupt(f"{name}: a label is outside 0-{len(source.class_names) - 1}")
-    return ImageData(*arrays, class_names=source.class_names, credit=source.credit)
+    return ImageData(arrays[0], arrays[1], arrays[2], arrays[3], class_names=source.class_names, credit=source.credit)
 
 
 def to_dataset(images: ImageData, name: str, validation_split: float) -> Dataset:

@@ -16,6 +16,7 @@ explicit ``torch.Generator`` so a seed gives the same network in any thread.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -68,14 +69,19 @@ class MLP(nn.Module):
     ) -> None:
         super().__init__()
         widths = (in_features, *hidden, out_features)
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True))
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
         self.activations = list(activations)
         self.dropout = SeededDropout(dropout, dropout_generator)
 
+    def linears(self) -> list[nn.Linear]:
+        """The dense layers, input side first (typed view of ``self.layers``)."""
+        return [layer for layer in self.layers if isinstance(layer, nn.Linear)]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer, act in zip(self.layers[:-1], self.activations, strict=True):
+        layers = self.linears()
+        for layer, act in zip(layers, self.activations, strict=False):  # the output layer has no entry
             x = self.dropout(ACTIVATION_FNS[act](layer(x)))
-        return self.layers[-1](x)
+        return layers[-1](x)
 
     def forward_all(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Every hidden layer's activations (no dropout), then the output values.
@@ -83,17 +89,18 @@ class MLP(nn.Module):
         Used to draw each neuron's output over the input plane.
         """
         outs = []
-        for layer, act in zip(self.layers[:-1], self.activations, strict=True):
+        layers = self.linears()
+        for layer, act in zip(layers, self.activations, strict=False):
             x = ACTIVATION_FNS[act](layer(x))
             outs.append(x)
-        outs.append(self.layers[-1](x))
+        outs.append(layers[-1](x))
         return outs
 
 
 def glorot_uniform_(model: MLP, generator: torch.Generator) -> None:
     """Keras's default init: W ~ U(-a, a), a = sqrt(6 / (fan_in + fan_out)); b = 0."""
     with torch.no_grad():
-        for layer in model.layers:
+        for layer in model.linears():
             fan_out, fan_in = layer.weight.shape
             bound = math.sqrt(6.0 / (fan_in + fan_out))
             cpu = torch.empty(layer.weight.shape).uniform_(-bound, bound, generator=generator)
@@ -162,9 +169,11 @@ def weight_penalty(model: MLP, l1: float, l2: float) -> torch.Tensor | None:
     """Keras-style regularization on the kernels: l1·Σ|w| + l2·Σw² (biases are free)."""
     if l1 <= 0 and l2 <= 0:
         return None
-    total: torch.Tensor | None = None
-    for layer in model.layers:
+    total = torch.zeros((), device=model.linears()[0].weight.device)
+    for layer in model.linears():
         w = layer.weight
-        term = (l1 * w.abs().sum() if l1 > 0 else 0) + (l2 * (w * w).sum() if l2 > 0 else 0)
-        total = term if total is None else total + term  # type: ignore[assignment]
+        if l1 > 0:
+            total = total + l1 * w.abs().sum()
+        if l2 > 0:
+            total = total + l2 * (w * w).sum()
     return total

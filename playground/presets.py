@@ -30,7 +30,12 @@ class Preset:
 
 PRESETS: tuple[Preset, ...] = (
     # -- perceptron ------------------------------------------------------------
-    Preset("perceptron", "The lecture's worked example", (), "Will I pass this class? x = (4, 2), W = (3, -2), w0 = 1: z = 9."),
+    Preset(
+        "perceptron",
+        "The lecture's worked example",
+        (),
+        "Will I pass this class? x = (4, 2), W = (3, -2), w0 = 1: z = 9.",
+    ),
     Preset(
         "perceptron",
         "A perceptron cannot learn xor",
@@ -61,7 +66,14 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "playground",
         "The spiral needs depth",
-        (("dataset", "spiral"), ("hidden", "8,8,6"), ("activation", "tanh"), ("features", "x1,x2,sin_x1,sin_x2"), ("optimizer", "adam"), ("lr", "0.01")),
+        (
+            ("dataset", "spiral"),
+            ("hidden", "8,8,6"),
+            ("activation", "tanh"),
+            ("features", "x1,x2,sin_x1,sin_x2"),
+            ("optimizer", "adam"),
+            ("lr", "0.01"),
+        ),
         "A hard set: several layers, sine features and Adam.",
     ),
     Preset(
@@ -79,11 +91,23 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "playground",
         "Regression: the multi-gaussian",
-        (("dataset", "multi_gauss"), ("problem", "regression"), ("hidden", "8,8"), ("activation", "tanh"), ("optimizer", "adam"), ("lr", "0.01")),
+        (
+            ("dataset", "multi_gauss"),
+            ("problem", "regression"),
+            ("hidden", "8,8"),
+            ("activation", "tanh"),
+            ("optimizer", "adam"),
+            ("lr", "0.01"),
+        ),
         "Fit a landscape of bumps with mean squared error.",
     ),
     # -- losses ----------------------------------------------------------------
-    Preset("losses", "Confidently wrong costs the most", (("target", "1"),), "Cross-entropy explodes as the prediction nears the wrong class."),
+    Preset(
+        "losses",
+        "Confidently wrong costs the most",
+        (("target", "1"),),
+        "Cross-entropy explodes as the prediction nears the wrong class.",
+    ),
     # -- gradient descent & optimizers ----------------------------------------
     Preset(
         "optimizers",
@@ -97,7 +121,9 @@ PRESETS: tuple[Preset, ...] = (
         (("surface", "rosenbrock"), ("optimizers", "sgd,momentum,rmsprop,adagrad,adam")),
         "The long curved valley where momentum and Adam shine.",
     ),
-    Preset("optimizers", "A saddle point", (("surface", "saddle"),), "Plain SGD stalls near the saddle; momentum escapes."),
+    Preset(
+        "optimizers", "A saddle point", (("surface", "saddle"),), "Plain SGD stalls near the saddle; momentum escapes."
+    ),
     # -- backprop --------------------------------------------------------------
     Preset("backprop", "The worked example", (), "2-2-1 network, one example: every gradient by the chain rule."),
     # -- overfitting -----------------------------------------------------------

@@ -410,7 +410,9 @@ class TrainSpec:
     restore_best_weights: bool = setting(False, Flag("restore the weights of the best epoch at the end"))
     # ReduceLROnPlateau(monitor="val_loss"); Keras defaults factor 0.1, patience 10, min_delta 1e-4.
     reduce_lr: bool = setting(False, Flag("reduce the learning rate when the validation loss plateaus"))
-    reduce_lr_factor: float = setting(0.1, FloatRange("factor the learning rate is multiplied by", 0.0, 1.0, lo_open=True, hi_open=True))
+    reduce_lr_factor: float = setting(
+        0.1, FloatRange("factor the learning rate is multiplied by", 0.0, 1.0, lo_open=True, hi_open=True)
+    )
     reduce_lr_patience: int = setting(10, IntRange("epochs without improvement before reducing", 0, 1000))
     reduce_lr_cooldown: int = setting(0, IntRange("epochs to wait after a reduction", 0, 1000))
     reduce_lr_min_lr: float = setting(0.0, FloatRange("lower bound on the learning rate", 0.0, 10.0))
@@ -438,7 +440,9 @@ class Spec:
         if classes == 0 and problem != "regression":
             raise SpecError("problem", f"{self.data.dataset} is a regression data set; expected problem regression")
         if classes is not None and classes > 0 and problem == "regression":
-            raise SpecError("problem", f"{self.data.dataset} is a classification data set; expected binary or multiclass")
+            raise SpecError(
+                "problem", f"{self.data.dataset} is a classification data set; expected binary or multiclass"
+            )
         if classes is not None and classes > 2 and problem == "binary":
             raise SpecError("problem", f"{self.data.dataset} has {classes} classes; expected multiclass")
 

@@ -81,7 +81,9 @@ def make_optimizer(params: Any, train: TrainSpec, lr: float) -> torch.optim.Opti
     raise ValueError(f"unknown optimizer {name!r}")  # unreachable: the spec validated it
 
 
-def load_dataset(spec: Spec, data_dir: str | None = None, progress: Callable[[str, float], None] | None = None) -> datasets.Dataset:
+def load_dataset(
+    spec: Spec, data_dir: str | None = None, progress: Callable[[str, float], None] | None = None
+) -> datasets.Dataset:
     """The data set a spec names (2-D generated, or MNIST / Fashion-MNIST from disk)."""
     if spec.data.dataset == "custom":
         raise ValueError("the custom data set has no generator: pass the user's points as data=")
@@ -169,7 +171,13 @@ class Trainer:
             else None
         )
         self.reduce_lr = (
-            ReduceLROnPlateau(t.reduce_lr_factor, t.reduce_lr_patience, t.reduce_lr_min_delta, t.reduce_lr_cooldown, t.reduce_lr_min_lr)
+            ReduceLROnPlateau(
+                t.reduce_lr_factor,
+                t.reduce_lr_patience,
+                t.reduce_lr_min_delta,
+                t.reduce_lr_cooldown,
+                t.reduce_lr_min_lr,
+            )
             if t.reduce_lr
             else None
         )
@@ -420,7 +428,7 @@ class Trainer:
         """(W [out, in], b [out]) of each layer, as numpy arrays."""
         return [
             (layer.weight.detach().cpu().numpy().copy(), layer.bias.detach().cpu().numpy().copy())
-            for layer in self.model.layers
+            for layer in self.model.linears()
         ]
 
     def summary(self) -> dict[str, Any]:

@@ -14,7 +14,12 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 MNIST_DIR = Path(os.environ.get("PLAYGROUND_TEST_MNIST", ROOT.parent / "shared" / "data" / "mnist"))
-MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 torch.set_num_threads(1)
 

@@ -40,7 +40,7 @@ def pop(key: str) -> None:
 
 def query_params() -> dict[str, str]:
     """The current URL's parameters as plain strings (the last of repeated keys)."""
-    return {k: st.query_params.get(k, "") for k in st.query_params.keys()}
+    return {k: st.query_params.get(k, "") for k in st.query_params}
 
 
 def page_spec(page: str, default: Spec) -> Spec:

@@ -154,5 +154,7 @@ def wait_ready(page, timeout: float = 30_000) -> None:  # type: ignore[no-untype
 
 
 def assert_no_exception(page) -> None:  # type: ignore[no-untyped-def]
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]'
+    ).first.inner_text()
     assert not page.errors, page.errors  # type: ignore[attr-defined]

@@ -1,0 +1,368 @@
+"""The MNIST page's engine: the lecture's recipe, its results, digit preprocessing, model files.
+
+What is here (no Streamlit, no Plotly):
+
+* ``default_spec()``: the lecture's complete Keras example as a ``Spec``
+  (784 -> Dense 128 ReLU -> Dropout 0.3 -> Dense 64 ReLU -> Dropout 0.3 ->
+  Dense 10 softmax; Adam 0.001; cross-entropy; batch 128; up to 100 epochs;
+  validation split 0.2; EarlyStopping(5); ReduceLROnPlateau(0.5, 3)), and
+  ``bounded(spec)``, which keeps a spec from a link inside the page's caps;
+* ``evaluate(trainer)``: test loss and accuracy, the confusion matrix,
+  per-class accuracy, misclassified digits, the first layer's weights;
+* ``preprocess_digit(image)``: a drawn digit made the way MNIST digits were
+  made (crop to the ink, scale into 20x20 keeping the aspect ratio, centre
+  the centre of mass in a 28x28 field);
+* ``save_model`` / ``load_model``: one safetensors file holding the weights,
+  with the spec as JSON and a SHA-256 of the weights in its metadata. Loading
+  never unpickles; anything wrong raises ``ModelFileError`` with a sentence a
+  student can read.
+
+It is not the trainer (``playground.trainer``) nor the data loader
+(``playground.mnist``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from playground.model import MLP, build_model, output_size
+from playground.spec import DATASETS_IMAGE, Spec, SpecError, spec_for_dataset
+from playground.trainer import Trainer
+
+# ---------------------------------------------------------------------------
+# The recipe and the page's caps.
+# ---------------------------------------------------------------------------
+
+SIDE = 28
+PIXELS = SIDE * SIDE
+#: Caps for a shared classroom server: a 4x512 network trains an epoch in a few seconds on one core.
+MAX_LAYERS = 4
+MAX_WIDTH = 512
+MAX_EPOCHS = 100
+BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+
+FORMAT = "deep-learning-playground/mlp"
+FORMAT_VERSION = "1"
+MAX_FILE_BYTES = 16 * 1024 * 1024  # the largest capped network is ~3 MB
+
+
+def default_spec(dataset: str = "mnist") -> Spec:
+    """The lecture's complete Keras example, as the engine's spec."""
+    base = Spec().replace(
+        dataset="mnist",
+        problem="multiclass",
+        loss="categorical_crossentropy",  # Keras's sparse_categorical_crossentropy on class indices
+        hidden=[128, 64],
+        activation=["relu", "relu"],
+        dropout=0.3,  # one Dropout(0.3) after each hidden layer
+        optimizer="adam",
+        lr=0.001,
+        batch_size=128,
+        epochs=100,
+        validation_split=0.2,
+        early_stopping=True,
+        early_stopping_patience=5,
+        reduce_lr=True,
+        reduce_lr_factor=0.5,
+        reduce_lr_patience=3,
+    )
+    return spec_for_dataset(dataset, base) if dataset != "mnist" else base
+
+
+def bounded(spec: Spec, default: Spec | None = None) -> tuple[Spec, list[str]]:
+    """``spec`` held inside the page's caps; one sentence per setting that was changed."""
+    default = default or default_spec()
+    notices: list[str] = []
+    if spec.data.dataset not in DATASETS_IMAGE or spec.model.problem != "multiclass":
+        notices.append(f"dataset: this page trains on {' or '.join(DATASETS_IMAGE)} (using mnist)")
+        spec = spec_for_dataset("mnist", spec).replace(problem="multiclass", loss="categorical_crossentropy")
+    changes: dict[str, Any] = {}
+    if len(spec.model.hidden) > MAX_LAYERS:
+        changes["hidden"] = list(spec.model.hidden[:MAX_LAYERS])
+        changes["activation"] = list(spec.model.activation[:MAX_LAYERS])
+    if any(w > MAX_WIDTH for w in spec.model.hidden):
+        changes["hidden"] = [min(w, MAX_WIDTH) for w in changes.get("hidden", spec.model.hidden)]
+    if spec.train.epochs > MAX_EPOCHS:
+        changes["epochs"] = MAX_EPOCHS
+    if spec.train.batch_size not in BATCH_SIZES:
+        changes["batch_size"] = min(BATCH_SIZES, key=lambda b: abs(math.log(b / spec.train.batch_size)))
+    for name, value in changes.items():
+        notices.append(f"{name}: capped on this page (using {value})")
+    return (spec.replace(**changes) if changes else spec), notices
+
+
+# ---------------------------------------------------------------------------
+# Results on the test set.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Results:
+    """What the trained network does on the 10,000 test images (all finite)."""
+
+    epoch: int  # the epoch the weights come from (0: untrained or loaded)
+    test_loss: float
+    test_acc: float
+    confusion: np.ndarray  # [k, k] int64: rows = true class, columns = predicted class
+    per_class_acc: np.ndarray  # [k] float: recall of each class
+    probs: np.ndarray  # [n_test, k] float32
+    predicted: np.ndarray  # [n_test] int64
+    labels: np.ndarray  # [n_test] int64
+    first_layer: np.ndarray  # [units, 28, 28] float32: each first-layer neuron's weights
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    """C[i, j] = number of examples of true class i predicted as j; sums to len(labels)."""
+    flat = np.asarray(labels, dtype=np.int64) * k + np.asarray(predicted, dtype=np.int64)
+    return np.bincount(flat, minlength=k * k).reshape(k, k)
+
+
+def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
+    """Share of each true class predicted right (diagonal / row sum; 0 for an empty row)."""
+    totals = confusion.sum(axis=1)
+    return np.where(totals > 0, np.diag(confusion) / np.maximum(totals, 1), 0.0)
+
+
+def first_layer_images(trainer: Trainer) -> np.ndarray:
+    """The first layer's weight vectors W[j, :] (784 each) as 28x28 images."""
+    weight = trainer.model.layers[0].weight.detach().float().cpu().numpy()
+    return np.nan_to_num(weight.reshape(-1, SIDE, SIDE)).astype(np.float32)
+
+
+def evaluate(trainer: Trainer) -> Results:
+    """Test loss and accuracy, confusion matrix, per-class accuracy and the first layer."""
+    if trainer.x_test is None or trainer.data.y_test is None:
+        raise ValueError("the trainer's data have no test set")
+    loss, acc = trainer.evaluate_tensors(trainer.x_test, trainer.data.y_test)
+    probs = trainer.predict_raw(trainer.x_test.cpu()).astype(np.float32)
+    labels = trainer.data.y_test.cpu().numpy().astype(np.int64)
+    predicted = probs.argmax(axis=1).astype(np.int64)
+    cm = confusion_matrix(labels, predicted, trainer.num_classes)
+    return Results(
+        epoch=trainer.epoch,
+        test_loss=loss if math.isfinite(loss) else 0.0,
+        test_acc=float(acc or 0.0),
+        confusion=cm,
+        per_class_acc=per_class_accuracy(cm),
+        probs=probs,
+        predicted=predicted,
+        labels=labels,
+        first_layer=first_layer_images(trainer),
+    )
+
+
+def misclassified(results: Results, limit: int = 24) -> np.ndarray:
+    """Indices of wrongly classified test images, the most confidently wrong first."""
+    wrong = np.flatnonzero(results.predicted != results.labels)
+    confidence = results.probs[wrong, results.predicted[wrong]]
+    return wrong[np.argsort(-confidence, kind="stable")][:limit]
+
+
+def predict_images(trainer: Trainer, images: np.ndarray) -> np.ndarray:
+    """Class probabilities [n, k] for 28x28 images with values in [0, 1]."""
+    x = np.asarray(images, dtype=np.float32).reshape(-1, PIXELS)
+    return trainer.predict_raw(np.clip(np.nan_to_num(x), 0.0, 1.0))
+
+
+# ---------------------------------------------------------------------------
+# A drawn digit, made the way MNIST digits were made.
+# ---------------------------------------------------------------------------
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """[h, w] or [h, w, 3|4] (uint8 or float) -> [h, w] float in [0, 1]; ink is bright.
+
+    The canvas returns RGBA with alpha 255 everywhere, so only RGB is read.
+    """
+    arr = np.nan_to_num(np.asarray(image, dtype=np.float64))
+    if arr.ndim == 3:
+        arr = arr[..., :3].mean(axis=-1)
+    if arr.ndim != 2:
+        raise ValueError(f"expected an image [h, w] or [h, w, channels], got shape {arr.shape}")
+    if arr.size and arr.max() > 1.0:
+        arr = arr / 255.0
+    return np.clip(arr, 0.0, 1.0)
+
+
+def preprocess_digit(image: np.ndarray, ink_threshold: float = 0.1) -> np.ndarray | None:
+    """A 28x28 float image in [0, 1] as MNIST's digits were made, or None for a blank image.
+
+    1. grayscale; 2. crop to the bounding box of the ink (pixels above
+    ``ink_threshold``); 3. scale (anti-aliased) so the longer side is 20
+    pixels, keeping the aspect ratio; 4. put it in a 28x28 field so that its
+    centre of mass sits at the centre (14, 14).
+    """
+    gray = to_gray(image)
+    ink = gray > ink_threshold
+    if not ink.any():
+        return None
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = gray[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    scale = 20.0 / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    resized = F.interpolate(
+        torch.from_numpy(crop.astype(np.float32))[None, None],
+        size=(new_h, new_w),
+        mode="bilinear",
+        align_corners=False,
+        antialias=True,
+    )[0, 0].numpy()
+    resized = np.clip(resized, 0.0, 1.0)
+    # Centre of mass of the scaled digit, then the shift that moves it to (14, 14).
+    total = float(resized.sum())
+    if total <= 0:
+        return None
+    yy, xx = np.mgrid[0:new_h, 0:new_w]
+    cy, cx = float((yy * resized).sum() / total), float((xx * resized).sum() / total)
+    top = int(np.clip(round(SIDE / 2 - 0.5 - cy), 0, SIDE - new_h))
+    left = int(np.clip(round(SIDE / 2 - 0.5 - cx), 0, SIDE - new_w))
+    out = np.zeros((SIDE, SIDE), dtype=np.float32)
+    out[top : top + new_h, left : left + new_w] = resized
+    peak = float(out.max())
+    return out / peak if peak > 0 else None
+
+
+# ---------------------------------------------------------------------------
+# Model files: safetensors + the spec as JSON, never a pickle.
+# ---------------------------------------------------------------------------
+
+
+class ModelFileError(ValueError):
+    """A model file is not one this app wrote, is truncated or was changed; the message says which."""
+
+
+def _digest(tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the tensors' names, shapes and little-endian float32 bytes, in name order."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        arr = np.ascontiguousarray(tensors[name], dtype="<f4")
+        h.update(name.encode() + b"\0" + repr(arr.shape).encode() + b"\0" + arr.tobytes())
+    return h.hexdigest()
+
+
+def expected_shapes(spec: Spec, num_classes: int = 10) -> dict[str, tuple[int, ...]]:
+    """The state_dict shapes of the network ``spec`` describes on 784 inputs."""
+    widths = (PIXELS, *spec.model.hidden, output_size(spec.model.problem, num_classes))
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        shapes[f"layers.{i}.weight"] = (b, a)
+        shapes[f"layers.{i}.bias"] = (b,)
+    return shapes
+
+
+def save_model(model: MLP, spec: Spec) -> bytes:
+    """The model's weights as safetensors bytes, with the spec and a checksum in the metadata."""
+    from safetensors.numpy import save
+
+    tensors = {k: v.detach().float().cpu().numpy().astype("<f4") for k, v in model.state_dict().items()}
+    metadata = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "spec": spec.to_json(),
+        "sha256": _digest(tensors),
+    }
+    return bytes(save(tensors, metadata=metadata))
+
+
+def _header(data: bytes) -> tuple[dict[str, Any], int]:
+    """The safetensors JSON header and where the tensor bytes start, checked for sanity."""
+    if len(data) < 8:
+        raise ModelFileError("The file is too short to be a safetensors model (it may be truncated).")
+    (size,) = struct.unpack("<Q", data[:8])
+    if size < 2 or 8 + size > len(data):
+        raise ModelFileError("The file's header is damaged or the file is truncated.")
+    try:
+        header = json.loads(data[8 : 8 + size].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ModelFileError("The file's header is not valid JSON: it is not a safetensors file, or it was changed.")
+    if not isinstance(header, dict):
+        raise ModelFileError("The file's header is not a safetensors header.")
+    return header, 8 + size
+
+
+def _read_tensors(header: dict[str, Any], body: memoryview) -> dict[str, np.ndarray]:
+    """Each tensor from its dtype, shape and byte offsets; only F32 is accepted."""
+    tensors: dict[str, np.ndarray] = {}
+    end_of_data = 0
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(info, dict) or info.get("dtype") != "F32":
+            raise ModelFileError(f"Tensor {name!r} is not stored as 32-bit floats.")
+        shape, offsets = info.get("shape"), info.get("data_offsets")
+        if not (isinstance(shape, list) and all(isinstance(d, int) and 0 <= d < 2**24 for d in shape)):
+            raise ModelFileError(f"Tensor {name!r} has a damaged shape.")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+            raise ModelFileError(f"Tensor {name!r} has damaged offsets.")
+        start, stop = offsets
+        count = math.prod(shape)
+        if not (0 <= start <= stop <= len(body)) or stop - start != 4 * count:
+            raise ModelFileError(f"Tensor {name!r} does not fit in the file (truncated or changed).")
+        tensors[name] = np.frombuffer(body[start:stop], dtype="<f4").reshape(shape).copy()
+        end_of_data = max(end_of_data, stop)
+    if end_of_data != len(body):
+        raise ModelFileError("The file has extra or missing bytes after the tensors (truncated or changed).")
+    return tensors
+
+
+def load_model(data: bytes) -> tuple[Spec, dict[str, torch.Tensor]]:
+    """(spec, state_dict) from bytes written by ``save_model``; raises only ``ModelFileError``.
+
+    Checks, in order: the safetensors layout, the format tag, the spec (strict
+    parsing), the tensor names and shapes the spec implies, the checksum, and
+    that every value is finite. Nothing is unpickled.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ModelFileError("Expected the bytes of a .safetensors file.")
+    data = bytes(data)
+    if len(data) > MAX_FILE_BYTES:
+        raise ModelFileError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB: not a model from this page.")
+    header, start = _header(data)
+    meta = header.get("__metadata__")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError("This safetensors file was not saved by the playground (no playground metadata).")
+    if meta.get("version") != FORMAT_VERSION:
+        raise ModelFileError(f"Model file version {meta.get('version')!r} is not supported (expected {FORMAT_VERSION}).")
+    try:
+        spec = Spec.from_json(str(meta.get("spec", "")))
+    except SpecError as exc:
+        raise ModelFileError(f"The spec stored in the file is invalid ({exc}).") from None
+    if not spec.is_image or spec.model.problem != "multiclass":
+        raise ModelFileError("The stored spec is not an MNIST / Fashion-MNIST classifier.")
+    tensors = _read_tensors(header, memoryview(data)[start:])
+    shapes = expected_shapes(spec, spec.num_classes or 10)
+    if set(tensors) != set(shapes):
+        raise ModelFileError("The file's tensors do not match the network its spec describes.")
+    for name, shape in shapes.items():
+        if tensors[name].shape != shape:
+            raise ModelFileError(f"Tensor {name} has shape {tensors[name].shape}; the spec needs {shape}.")
+    if meta.get("sha256") != _digest(tensors):
+        raise ModelFileError("The weights do not match the file's checksum: the file was changed or damaged.")
+    if not all(np.isfinite(t).all() for t in tensors.values()):
+        raise ModelFileError("The file holds weights that are not finite numbers (NaN or infinity).")
+    return spec, {k: torch.from_numpy(v) for k, v in tensors.items()}
+
+
+def model_from_file(data: bytes) -> tuple[Spec, MLP]:
+    """A ready network from a model file (raises ``ModelFileError``)."""
+    spec, state = load_model(data)
+    model = build_model(spec, PIXELS, spec.num_classes or 10)
+    model.load_state_dict(state)
+    return spec, model
+
+
+def install_weights(trainer: Trainer, state: dict[str, torch.Tensor]) -> None:
+    """Put loaded weights into a trainer built for the same spec (its epoch 0 starts from them)."""
+    trainer.model.load_state_dict({k: v.to(trainer.device) for k, v in state.items()})
+    trainer.initial_state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+    trainer.reset()

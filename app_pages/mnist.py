@@ -1,6 +1,281 @@
-"""Placeholder for the mnist page (being built)."""
+"""8 · MNIST, end to end: the lecture's complete Keras example, trained for real in the browser.
+
+Set up the recipe (sidebar), train it live one epoch per frame, read the test
+results, try the network on a drawn digit or a test image, and keep the model
+as a .safetensors file. All numbers come from ``playground.mnist_tools`` and
+the trainer; the images are loaded once per server (read-only arrays).
+"""
+
+from __future__ import annotations
+
+import os
 
 import streamlit as st
+from streamlit_drawable_canvas import st_canvas
 
-st.title("mnist")
-st.info("This page is being built.")
+from playground import mnist
+from playground import mnist_tools as mt
+from playground.datasets import Dataset
+from playground.device import describe, resolve_device
+from playground.spec import ACTIVATIONS, OPTIMIZERS, Spec, SpecError
+from playground.trainer import Trainer
+from playground.ui import charts_mnist as charts
+from playground.ui import live, state, widgets
+
+PAGE = "mnist"
+DEFAULT = mt.default_spec()
+K_TRAINER, K_RUNNING, K_RESULTS = "mnist:trainer", "mnist:running", "mnist:results"
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the images (once per server) ...")
+def images(name: str, data_dir: str | None, download: bool) -> mnist.ImageData:
+    """The raw uint8 arrays, shared read-only by every user (never modified)."""
+    return mnist.load_arrays(name, download_missing=download, data_dir=data_dir)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def tensors(name: str, validation_split: float, data_dir: str | None, download: bool) -> Dataset:
+    """Train / validation / test tensors (read-only: the trainer slices copies)."""
+    return mnist.to_dataset(images(name, data_dir, download), name, validation_split)
+
+
+def data_for(spec: Spec) -> Dataset:
+    return tensors(
+        spec.data.dataset, spec.data.validation_split, os.environ.get("PLAYGROUND_DATA_DIR"), mt.downloads_allowed()
+    )
+
+
+def trainer() -> Trainer | None:
+    return state.get(K_TRAINER, lambda: None)
+
+
+def start() -> None:
+    tr, spec = trainer(), state.page_spec(PAGE, DEFAULT)
+    if tr is None or mt.needs_new_trainer(tr.spec, spec):
+        tr = Trainer(spec, data=data_for(spec))
+        state.put(K_TRAINER, tr)
+    elif tr.done:
+        tr.reset()  # a finished run starts again from the same initial weights
+    state.put(K_RUNNING, True)
+
+
+def stop() -> None:
+    state.put(K_RUNNING, False)
+    live.release()
+
+
+def reset() -> None:
+    stop()
+    state.pop(K_TRAINER)
+    state.pop(K_RESULTS)
+
+
+def upload() -> None:
+    """Load an uploaded model: its spec becomes the page's, its weights a new trainer's."""
+    file = st.session_state.get("upload")
+    if file is None:
+        return
+    try:
+        spec, weights = mt.load_model(file.getvalue())
+        spec, _ = mt.bounded(spec)
+        tr = Trainer(spec, data=data_for(spec))
+        mt.install_weights(tr, weights)
+    except mt.ModelFileError as exc:
+        state.put("mnist:upload_error", f"{file.name}: {exc}")
+        return
+    reset()
+    state.put(K_TRAINER, tr)
+    state.put("mnist:upload_error", f"Loaded {file.name}: {spec.model.hidden} hidden units on {spec.data.dataset}.")
+    for key in ("dataset", "hidden", "activation", "dropout", "optimizer", "lr", "batch_size", "epochs"):
+        state.pop(key)  # controls re-read the loaded spec
+    state.put(f"spec:{PAGE}", spec)
+
+
+def recipe(spec: Spec) -> Spec:
+    """The sidebar: every part of the lecture's recipe, bounded for a shared server."""
+    changes: dict[str, object] = {}
+    sb = st.sidebar
+    sb.header("The recipe")
+    controls = {
+        "dataset": lambda: sb.selectbox("Data set", ("mnist", "fashion_mnist"), key="dataset",
+                                        index=("mnist", "fashion_mnist").index(spec.data.dataset)),
+        "hidden": lambda: sb.text_input("Hidden layers (neurons per layer)", ",".join(map(str, spec.model.hidden)),
+                                        key="hidden", help=f"Comma-separated, up to {mt.MAX_LAYERS} layers of {mt.MAX_WIDTH}."),
+        "activation": lambda: sb.selectbox("Activation (hidden layers)", ACTIVATIONS, key="activation",
+                                           index=ACTIVATIONS.index(spec.model.activation[0]) if spec.model.hidden else 0),
+        "dropout": lambda: sb.slider("Dropout after each hidden layer", 0.0, 0.8, spec.model.dropout, 0.05, key="dropout"),
+        "optimizer": lambda: sb.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(spec.train.optimizer), key="optimizer"),
+        "lr": lambda: sb.select_slider("Learning rate", sorted({*LRS, spec.train.lr}), spec.train.lr, key="lr"),
+        "batch_size": lambda: sb.select_slider("Batch size", mt.BATCH_SIZES, spec.train.batch_size, key="batch_size"),
+        "epochs": lambda: sb.slider("Maximum epochs", 1, mt.MAX_EPOCHS, spec.train.epochs, key="epochs"),
+        "validation_split": lambda: sb.slider("Validation split", 0.1, 0.5, spec.data.validation_split, 0.05, key="validation_split"),
+        "early_stopping": lambda: sb.checkbox("EarlyStopping (validation loss)", spec.train.early_stopping, key="early_stopping"),
+        "early_stopping_patience": lambda: sb.slider("Early-stopping patience (epochs)", 1, 20, spec.train.early_stopping_patience, key="early_stopping_patience"),
+        "restore_best_weights": lambda: sb.checkbox("Restore the best weights at the end", spec.train.restore_best_weights, key="restore_best_weights"),
+        "reduce_lr": lambda: sb.checkbox("ReduceLROnPlateau", spec.train.reduce_lr, key="reduce_lr"),
+        "reduce_lr_factor": lambda: sb.select_slider("Reduce-LR factor", (0.1, 0.2, 0.5, 0.8), spec.train.reduce_lr_factor, key="reduce_lr_factor"),
+        "reduce_lr_patience": lambda: sb.slider("Reduce-LR patience (epochs)", 1, 20, spec.train.reduce_lr_patience, key="reduce_lr_patience"),
+        "seed": lambda: sb.number_input("Seed", 0, 9999, min(spec.seed, 9999), key="seed"),
+    }  # fmt: skip
+    for name, draw in controls.items():
+        if state.visible(name):
+            changes[name] = draw()
+    if "hidden" in changes:
+        try:
+            changes["hidden"] = list(mt.parse_hidden(str(changes["hidden"])))
+        except SpecError as exc:
+            sb.error(f"Hidden layers: {exc.reason}", icon=":material/error:")
+            del changes["hidden"]
+    if "activation" in changes:
+        changes["activation"] = [changes["activation"]]
+    dataset = changes.pop("dataset", spec.data.dataset)
+    try:
+        new = mt.default_spec(str(dataset)).replace(**{**spec.to_dict(), **changes, "dataset": dataset})
+    except SpecError as exc:
+        sb.error(f"{exc.field}: {exc.reason}", icon=":material/error:")
+        return spec
+    return new
+
+
+# -- 1. the recipe ----------------------------------------------------------------------------------
+st.title("8 · MNIST, end to end")
+widgets.page_header(PAGE)
+st.write(
+    "The lecture ends with a complete Keras program: a dense network 784 → 128 → 64 → 10 with dropout, "
+    "trained with Adam on 60,000 handwritten digits. Here it runs for real. Press **Train** and watch it learn."
+)
+spec, cap_notices = mt.bounded(state.page_spec(PAGE, DEFAULT))
+for notice in cap_notices:
+    st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
+spec = recipe(spec)
+state.set_page_spec(PAGE, spec, DEFAULT)
+try:
+    data = data_for(spec)
+    test_x, test_y = mt.test_set(data)
+    class_names = images(spec.data.dataset, os.environ.get("PLAYGROUND_DATA_DIR"), mt.downloads_allowed()).class_names
+except (mnist.DataMissing, mnist.DataCorrupt) as exc:
+    st.error(str(exc), icon=":material/folder_off:")
+    st.stop()
+tr = trainer()
+if tr is not None and mt.needs_new_trainer(tr.spec, spec):
+    reset()  # new data, architecture or seed: the next Train builds a new network
+    tr = None
+elif tr is not None and tr.spec != spec:
+    tr.update_training(spec)  # lr, optimizer, dropout, batch, epochs, callbacks change live
+
+with st.expander("The same model as code: Keras (as in the lecture) and PyTorch", icon=":material/code:"):
+    try:
+        from playground import export
+
+        keras_tab, torch_tab = st.tabs(["Keras", "PyTorch"])
+        keras_tab.code(export.keras_code(spec), language="python")
+        torch_tab.code(export.pytorch_script(spec), language="python")
+    except ImportError:  # the exporter is optional; the recipe is in the sidebar either way
+        st.caption("Code export is not available in this version.")
+
+# -- 2. training you can watch -----------------------------------------------------------------------
+running = bool(state.get(K_RUNNING, bool))
+done = tr is not None and tr.done
+buttons = st.columns(4)
+buttons[0].button("Continue" if tr is not None and tr.epoch and not done else "Train", key="train", on_click=start,
+                  disabled=running, icon=":material/play_arrow:", type="primary")  # fmt: skip
+buttons[1].button("Stop", key="stop", on_click=stop, disabled=not running, icon=":material/stop:")
+buttons[2].button("Reset", key="reset", on_click=reset, icon=":material/restart_alt:")
+
+
+@st.fragment(run_every=0.25 if running else None)
+def training_view() -> None:
+    tr = trainer()
+    if state.get(K_RUNNING, bool) and tr is not None:
+        if live.acquire():
+            tr.train(epochs=1)  # one epoch per frame (~1-3 s on one CPU thread): Stop acts within an epoch
+            if tr.done:
+                stop()
+                st.rerun()
+        else:
+            st.info(live.queued_message(), icon=":material/hourglass_top:")
+    if tr is None:
+        st.caption(f"Not trained yet. Training will run on: {describe(resolve_device('auto'))}.")
+        return
+    epochs = tr.spec.train.epochs
+    last = tr.history[-1] if tr.history else None
+    text = f"Epoch {tr.epoch} of at most {epochs}"
+    if last is not None:
+        text += f" · validation accuracy {100 * (last.val_acc or 0):.2f} % · lr {tr.lr:.2g}"
+    st.progress(min(tr.epoch / epochs, 1.0), text=text)
+    st.caption(f"Device: {describe(tr.device)} · {tr.seconds:.1f} s of training. {tr.status_text()}")
+    if tr.history:
+        h = tr.history
+        figs = charts.training_figures(
+            [r.epoch for r in h], [r.train_loss for r in h], [r.val_loss for r in h],
+            [r.train_acc for r in h], [r.val_acc for r in h], [r.lr for r in h],
+            tr.lr_drops, tr.best_epoch, tr.epoch if tr.stop_reason == "early_stopping" else None,
+        )  # fmt: skip
+        for col, fig, key in zip(st.columns(3), figs, ("loss", "acc", "lr"), strict=True):
+            col.plotly_chart(fig, key=f"curve_{key}", width="stretch")
+
+
+training_view()
+
+# -- 3. results on the test set ----------------------------------------------------------------------
+tr = trainer()
+results: mt.Results | None = state.get(K_RESULTS, lambda: None)
+if tr is not None and not running and (results is None or results.epoch != tr.epoch):
+    results = mt.evaluate(tr)
+    state.put(K_RESULTS, results)
+if results is not None and not running:
+    st.subheader("Results on the 10,000 test images")
+    m = st.columns(3)
+    m[0].metric("Test accuracy", f"{100 * results.test_acc:.2f} %")
+    m[1].metric("Test loss", f"{results.test_loss:.4f}")
+    m[2].metric("Mistakes", f"{int((results.predicted != results.labels).sum())}")
+    t_cm, t_cls, t_wrong, t_w = st.tabs(["Confusion matrix", "Per class", "Mistakes", "First layer"])
+    t_cm.plotly_chart(charts.confusion_figure(results.confusion, class_names), key="confusion", width="stretch")
+    t_cls.plotly_chart(charts.per_class_figure(results.per_class_acc, class_names), key="per_class", width="stretch")
+    wrong = mt.misclassified(results, 24)
+    caps = [f"{class_names[results.labels[i]][:7]}→{class_names[results.predicted[i]][:7]} "
+            f"{100 * results.probs[i, results.predicted[i]]:.0f}%" for i in wrong]  # fmt: skip
+    t_wrong.caption("Test digits the network got wrong, most confident first: true → predicted, probability.")
+    t_wrong.plotly_chart(charts.gallery_figure(test_x[wrong], caps), key="wrong")
+    t_w.caption("Each tile is one first-layer neuron's 784 weights: blue pixels push it up, orange pixels down.")
+    t_w.plotly_chart(charts.weights_figure(results.first_layer), key="weights", width="stretch")
+
+# -- 4. try it -----------------------------------------------------------------------------------------
+st.subheader("Try it")
+if tr is None:
+    st.info("Train the network (or load a saved model below) to try it on your own digit.", icon=":material/info:")
+elif not running:
+    draw_col, pick_col = st.columns(2)
+    with draw_col:
+        st.markdown("**Draw a digit** (white on black, like MNIST)")
+        canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", width=280, height=280,
+                           drawing_mode="freedraw", return_image_data=True, key="canvas")  # fmt: skip
+        raw = canvas.image_data if canvas is not None else None
+        digit = mt.preprocess_digit(raw) if raw is not None else None
+        if digit is None:
+            st.caption("Draw with the mouse; the probabilities appear here.")
+        else:
+            probs = mt.predict_images(tr, digit)[0]
+            st.plotly_chart(charts.digit_figure(digit, "What the network sees (28×28)", 200), key="drawn_digit")
+            st.plotly_chart(charts.probability_figure(probs, class_names), key="drawn_probs", width="stretch")
+    with pick_col:
+        st.markdown("**Or pick a test image**")
+        index = int(st.number_input("Test image number", 0, len(test_x) - 1, 0, key="test_index"))
+        image = test_x[index]
+        label = int(test_y[index])
+        probs = mt.predict_images(tr, image)[0]
+        st.plotly_chart(charts.digit_figure(image, f"Test image {index}: {class_names[label]}", 200), key="test_digit")
+        st.plotly_chart(charts.probability_figure(probs, class_names, label), key="test_probs", width="stretch")
+
+# -- 5. keep it ----------------------------------------------------------------------------------------
+st.subheader("Keep it")
+keep = st.columns(2)
+if tr is not None and not running:
+    keep[0].download_button("Download the model (.safetensors)", mt.save_model(tr.model, tr.spec), key="download",
+                            file_name=f"{tr.spec.data.dataset}-{'-'.join(map(str, tr.spec.model.hidden))}.safetensors",
+                            mime="application/octet-stream", icon=":material/download:")  # fmt: skip
+keep[1].file_uploader("Load a saved model", type=["safetensors"], key="upload", on_change=upload)
+message = state.get("mnist:upload_error", lambda: "")
+if message:
+    (keep[1].success if message.startswith("Loaded") else keep[1].error)(message)

@@ -24,8 +24,10 @@ It is not the trainer (``playground.trainer``) nor the data loader
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
+import os
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +36,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from playground.datasets import Dataset
 from playground.model import MLP, build_model, output_size
-from playground.spec import DATASETS_IMAGE, Spec, SpecError, spec_for_dataset
+from playground.spec import DATASETS_IMAGE, Spec, SpecError, rule_for, spec_for_dataset
 from playground.trainer import Trainer
 
 # ---------------------------------------------------------------------------
@@ -100,6 +103,32 @@ def bounded(spec: Spec, default: Spec | None = None) -> tuple[Spec, list[str]]:
     return (spec.replace(**changes) if changes else spec), notices
 
 
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Hidden widths typed as "128, 64", within the page's caps; raises SpecError."""
+    widths: tuple[int, ...] = rule_for("hidden").parse("hidden", text)
+    if len(widths) > MAX_LAYERS:
+        raise SpecError("hidden", f"got {len(widths)} layers; this page allows at most {MAX_LAYERS}")
+    if any(w > MAX_WIDTH for w in widths):
+        raise SpecError("hidden", f"a layer is wider than {MAX_WIDTH} neurons, the cap on this page")
+    return widths
+
+
+def needs_new_trainer(old: Spec, new: Spec) -> bool:
+    """True when the data, the architecture or the seed changed (the trainer cannot follow)."""
+    same_data = (old.data.dataset, old.data.validation_split) == (new.data.dataset, new.data.validation_split)
+    same_net = (old.model.hidden, old.model.activation, old.model.loss) == (
+        new.model.hidden,
+        new.model.activation,
+        new.model.loss,
+    )
+    return not (same_data and same_net and old.seed == new.seed)
+
+
+def downloads_allowed() -> bool:
+    """Whether missing data may be downloaded (``PLAYGROUND_NO_DOWNLOAD=1`` forbids it, for tests)."""
+    return os.environ.get("PLAYGROUND_NO_DOWNLOAD", "").strip().lower() not in ("1", "true", "yes")
+
+
 # ---------------------------------------------------------------------------
 # Results on the test set.
 # ---------------------------------------------------------------------------
@@ -134,7 +163,8 @@ def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
 
 def first_layer_images(trainer: Trainer) -> np.ndarray:
     """The first layer's weight vectors W[j, :] (784 each) as 28x28 images."""
-    weight = trainer.model.layers[0].weight.detach().float().cpu().numpy()
+    first: torch.nn.Linear = trainer.model.layers[0]  # type: ignore[assignment]
+    weight = first.weight.detach().float().cpu().numpy()
     return np.nan_to_num(weight.reshape(-1, SIDE, SIDE)).astype(np.float32)
 
 
@@ -165,6 +195,13 @@ def misclassified(results: Results, limit: int = 24) -> np.ndarray:
     wrong = np.flatnonzero(results.predicted != results.labels)
     confidence = results.probs[wrong, results.predicted[wrong]]
     return wrong[np.argsort(-confidence, kind="stable")][:limit]
+
+
+def test_set(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The test images [n, 28, 28] in [0, 1] and labels [n] as read-only numpy views."""
+    if data.x_test is None or data.y_test is None:
+        raise ValueError(f"{data.name} has no test set")
+    return data.x_test.cpu().numpy().reshape(-1, SIDE, SIDE), data.y_test.cpu().numpy()
 
 
 def predict_images(trainer: Trainer, images: np.ndarray) -> np.ndarray:
@@ -254,7 +291,7 @@ def expected_shapes(spec: Spec, num_classes: int = 10) -> dict[str, tuple[int, .
     """The state_dict shapes of the network ``spec`` describes on 784 inputs."""
     widths = (PIXELS, *spec.model.hidden, output_size(spec.model.problem, num_classes))
     shapes: dict[str, tuple[int, ...]] = {}
-    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+    for i, (a, b) in enumerate(itertools.pairwise(widths)):
         shapes[f"layers.{i}.weight"] = (b, a)
         shapes[f"layers.{i}.bias"] = (b,)
     return shapes
@@ -284,7 +321,9 @@ def _header(data: bytes) -> tuple[dict[str, Any], int]:
     try:
         header = json.loads(data[8 : 8 + size].decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ModelFileError("The file's header is not valid JSON: it is not a safetensors file, or it was changed.")
+        raise ModelFileError(
+            "The file's header is not valid JSON: it is not a safetensors file, or it was changed."
+        ) from None
     if not isinstance(header, dict):
         raise ModelFileError("The file's header is not a safetensors header.")
     return header, 8 + size
@@ -332,7 +371,9 @@ def load_model(data: bytes) -> tuple[Spec, dict[str, torch.Tensor]]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError("This safetensors file was not saved by the playground (no playground metadata).")
     if meta.get("version") != FORMAT_VERSION:
-        raise ModelFileError(f"Model file version {meta.get('version')!r} is not supported (expected {FORMAT_VERSION}).")
+        raise ModelFileError(
+            f"Model file version {meta.get('version')!r} is not supported (expected {FORMAT_VERSION})."
+        )
     try:
         spec = Spec.from_json(str(meta.get("spec", "")))
     except SpecError as exc:

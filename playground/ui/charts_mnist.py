@@ -93,10 +93,10 @@ def gallery_figure(
     columns = min(columns, n)
     side = imgs.shape[1]
     caption_px = 14
-    tiles = np.stack([np.pad(im, ((0, caption_px), (0, 0))) for im in imgs])
+    # Each tile: the digit, then a white band for its caption; white gaps between tiles.
+    tiles = np.stack([np.pad(im, ((0, caption_px), (0, 0)), constant_values=1.0) for im in imgs])
     grid = mosaic(tiles, columns, fill=1.0)
     rgb = np.repeat((grid * 255).astype(np.uint8)[..., None], 3, axis=-1)
-    rgb[np.repeat((grid >= 1.0)[..., None], 3, axis=-1) & False] = 255  # keep: white gaps come from fill
     fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
     step_y, step_x = side + caption_px + GAP, side + GAP
     for i, caption in enumerate(captions[:n]):
@@ -106,7 +106,7 @@ def gallery_figure(
             y=r * step_y + side + caption_px / 2,
             text=caption,
             showarrow=False,
-            font=dict(size=10, color="white"),
+            font=dict(size=10, color="black"),
         )
     rows = -(-n // columns)
     fig.update_xaxes(visible=False)
@@ -124,7 +124,7 @@ def weights_figure(first_layer: np.ndarray, columns: int = 16, limit: int = 64, 
     peak = np.abs(w).reshape(len(w), -1).max(axis=1).reshape(-1, 1, 1) if len(w) else np.ones((0, 1, 1))
     scaled = w / np.maximum(peak, 1e-12)
     columns = max(1, min(columns, len(w)))
-    grid = mosaic(scaled, columns, fill=0.0)[::1]
+    grid = mosaic(scaled, columns, fill=0.0)
     fig = go.Figure(
         go.Heatmap(
             z=grid,

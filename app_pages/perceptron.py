@@ -1,6 +1,241 @@
-"""Placeholder for the perceptron page (being built)."""
+"""The Perceptron page: one neuron to touch, then train, then watch it fail on xor.
+
+1. Inputs, weights and activation (defaults: the lecture's "will I pass this class?").
+2. The forward pass with the numbers, and the input plane with the boundary line.
+3. Training a perceptron live (Play / Pause / Step / Reset) on a 2-D data set.
+4. The code: the lecture's Keras and the same in PyTorch, with the current weights.
+"""
+
+import functools
 
 import streamlit as st
 
-st.title("perceptron")
-st.info("This page is being built.")
+from playground import perceptron as pc
+from playground.trainer import Trainer
+from playground.ui import charts, live, state, widgets
+from playground.ui.charts_perceptron import plane_figure
+
+PAGE = "perceptron"
+DEFAULT = pc.default_training_spec()
+XOR_PRESET = "/playground?dataset=xor&hidden=4&activation=tanh&lr=0.03"
+FRAME_SECONDS = 0.2  # one live frame (one or a few epochs) every 0.2 s
+TRAIN_DOMAIN = 6.0  # the data sets live in [-6, 6]²
+LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+def _first_visit() -> tuple[pc.Neuron, list[str]]:
+    """The neuron and training spec a link asks for, with a notice per bad parameter."""
+    neuron, notices = pc.parse_neuron(state.query_params())
+    spec, more = pc.perceptron_spec(state.page_spec(PAGE, DEFAULT))
+    state.set_page_spec(PAGE, spec, DEFAULT)
+    return neuron, notices + more
+
+
+link_neuron, link_notices = state.get("perceptron:link", _first_visit)
+neuron: pc.Neuron = state.get("perceptron:neuron", lambda: link_neuron)
+spec = state.page_spec(PAGE, DEFAULT)
+
+st.title("1 · The perceptron")
+widgets.page_header(PAGE)
+for notice in link_notices:
+    st.warning(f"Link setting ignored: {notice}", icon=":material/link_off:")
+st.markdown(
+    "A perceptron multiplies each input by a weight, adds a bias $w_0$ and passes the sum through a "
+    "non-linear **activation** $g$. The lecture's example: *will I pass this class?* from "
+    "$x_1$ = lectures attended and $x_2$ = hours spent procrastinating."
+)
+
+# -- 1. Controls: each widget's value starts from this user's neuron (kept across pages).
+left, right = st.columns([1, 2], gap="large")
+with left:
+    st.subheader("Inputs and weights")
+    labels = {
+        "x1": "x₁ · lectures attended",
+        "x2": "x₂ · hours procrastinated",
+        "w0": "w₀ · bias",
+        "w1": "w₁ · weight of x₁",
+        "w2": "w₂ · weight of x₂",
+    }
+    values: dict[str, float] = {}
+    for name, label in labels.items():
+        key = f"pc_{name}"
+        state.get(key, functools.partial(getattr, neuron, name))
+        values[name] = getattr(neuron, name)
+        if state.visible(name):
+            lim = pc.WEIGHT_LIMIT
+            values[name] = st.slider(label, -lim, lim, step=0.1, format="%.1f", key=key)
+    g = neuron.g
+    state.get("pc_g", lambda: neuron.g)
+    if state.visible("g"):
+        g = st.radio("Activation g", pc.ACTIVATIONS, format_func=pc.LABELS.__getitem__, horizontal=True, key="pc_g")
+    neuron = pc.Neuron(g=g, **values)
+    state.put("perceptron:neuron", neuron)
+
+# -- 2. The forward pass with the numbers, and the plane.
+with right:
+    st.subheader("Forward pass")
+    z_line, y_line = pc.forward_latex(neuron)
+    st.latex(z_line)
+    st.latex(y_line)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("z (weighted sum + bias)", pc.fmt(neuron.z))
+    m2.metric("ŷ = g(z)", pc.fmt_output(neuron.y_hat))
+    m3.metric("side of the line", "z ≥ 0: class 1" if neuron.z >= 0 else "z < 0: class 0")
+    axis, y_hat = pc.output_grid(neuron, pc.WEIGHT_LIMIT)
+    segment = pc.boundary_segment(neuron.w0, neuron.w1, neuron.w2, pc.WEIGHT_LIMIT)
+    line_text = f"{pc.fmt(neuron.w0)} + {pc.fmt_factor(neuron.w1)}·x₁ + {pc.fmt_factor(neuron.w2)}·x₂ = 0"
+    st.caption(
+        f"The decision boundary is the line where z = 0: **{line_text}**. "
+        "The plane is shaded by ŷ; the star is your input."
+        if segment is not None
+        else "With w₁ = w₂ = 0 there is no line: every input gets the same ŷ."
+    )
+    fig = plane_figure(
+        axis,
+        y_hat,
+        pc.shading_range(neuron.g, y_hat),
+        segment,
+        point=(neuron.x1, neuron.x2),
+        point_label=f"ŷ = {pc.fmt_output(neuron.y_hat)}",
+        height=430,
+    )
+    st.plotly_chart(fig, key="pc_plane", config={"displayModeBar": False})
+
+# -- 3. Training: the shared trainer with no hidden layer (sigmoid output, cross-entropy).
+st.divider()
+st.subheader("Train the perceptron")
+st.markdown(
+    "Gradient descent moves the weights to lower the binary cross-entropy; watch the line move epoch by epoch. "
+    "Training always uses the sigmoid output, as the lecture's `Dense(units=1, activation='sigmoid')`."
+)
+
+
+def _stop() -> None:
+    state.put("perceptron:running", False)
+    live.release()
+
+
+def _trainer() -> Trainer:
+    return state.get("perceptron:trainer", lambda: Trainer(spec, device="cpu"))
+
+
+def _play() -> None:
+    if _trainer().done:
+        _trainer().reset()
+    state.put("perceptron:running", True)
+
+
+def _step() -> None:
+    _stop()
+    _trainer().train(epochs=1)
+
+
+def _reset() -> None:
+    _stop()
+    _trainer().reset()
+
+
+def _use_trained() -> None:
+    trained = pc.trained_neuron(_trainer().weights())
+    for name in ("w0", "w1", "w2"):
+        state.put(f"pc_{name}", round(max(-pc.WEIGHT_LIMIT, min(pc.WEIGHT_LIMIT, getattr(trained, name))), 1))
+
+
+c1, c2, c3 = st.columns(3)
+changes: dict[str, object] = {}
+if state.visible("dataset"):
+    names = {"gauss": "gauss (two clouds)", "moons": "moons", "xor": "xor", "circle": "circle"}.__getitem__
+    state.get("pc_dataset", lambda: spec.data.dataset)
+    changes["dataset"] = c1.selectbox(
+        "Data set", pc.TRAIN_DATASETS, format_func=names, key="pc_dataset", on_change=_stop
+    )
+if state.visible("optimizer"):
+    state.get("pc_optimizer", lambda: spec.train.optimizer if spec.train.optimizer in ("sgd", "adam") else "sgd")
+    changes["optimizer"] = c2.selectbox("Optimizer", ("sgd", "adam"), key="pc_optimizer")
+if state.visible("lr"):
+    state.get("pc_lr", lambda: min(LR_CHOICES, key=lambda v: abs(v - spec.train.lr)))
+    changes["lr"] = c3.select_slider("Learning rate", LR_CHOICES, key="pc_lr")
+spec, _ = pc.perceptron_spec(spec.replace(**changes))
+state.set_page_spec(PAGE, spec, DEFAULT, extra=neuron.params())
+
+trainer = _trainer()
+if trainer.spec.data != spec.data or trainer.spec.seed != spec.seed:
+    _stop()
+    trainer = Trainer(spec, device="cpu")
+    state.put("perceptron:trainer", trainer)
+elif trainer.spec != spec:
+    trainer.update_training(spec)
+
+running = bool(state.get("perceptron:running", lambda: False))
+b1, b2, b3, b4 = st.columns(4)
+if running:
+    b1.button("Pause", icon=":material/pause:", key="pc_pause", on_click=_stop, width="stretch")
+else:
+    b1.button("Play", icon=":material/play_arrow:", key="pc_play", on_click=_play, type="primary", width="stretch")
+b2.button("Step (1 epoch)", icon=":material/skip_next:", key="pc_step", on_click=_step, width="stretch")
+b3.button("Reset", icon=":material/replay:", key="pc_reset", on_click=_reset, width="stretch")
+b4.button("Use these weights above", icon=":material/north:", key="pc_use", on_click=_use_trained, width="stretch")
+
+if spec.data.dataset in ("xor", "circle"):
+    st.info(
+        f"**One line cannot separate {spec.data.dataset}.** A perceptron's boundary is a straight line; "
+        + (
+            "xor's class 1 sits in two opposite quadrants, so any line leaves a quadrant on the wrong side and "
+            "the accuracy stays at or below 0.75. "
+            if spec.data.dataset == "xor"
+            else "the circle's class 1 is surrounded by class 0, which no line can cut out. "
+        )
+        + f"One hidden layer bends the boundary: [open the network playground that solves xor]({XOR_PRESET}).",
+        icon=":material/block:",
+    )
+
+
+@st.fragment(run_every=FRAME_SECONDS if running else None)
+def training_view() -> None:
+    """One frame: pull an epoch if running, then draw the line, the data and the curves."""
+    trainer = _trainer()
+    if state.get("perceptron:running", lambda: False) and not trainer.done:
+        if live.acquire():
+            trainer.train(epochs=1, max_seconds=live.FRAME_BUDGET_SECONDS)
+        else:
+            st.info(live.queued_message(), icon=":material/hourglass_top:")
+    if state.get("perceptron:running", lambda: False) and trainer.done:
+        _stop()
+        st.rerun()  # a full rerun stops this fragment's timer
+    learned = pc.trained_neuron(trainer.weights())
+    history = trainer.history
+    last = history[-1] if history else None
+    k1, k2, k3, k4 = st.columns(4)
+    k1.metric("epoch", f"{trainer.epoch} / {spec.train.epochs}")
+    k2.metric("training loss", f"{last.train_loss:.4f}" if last else "–")
+    k3.metric("training accuracy", f"{last.train_acc:.3f}" if last and last.train_acc is not None else "–")
+    k4.metric("validation accuracy", f"{last.val_acc:.3f}" if last and last.val_acc is not None else "–")
+    st.caption(
+        f"Learned weights: w₀ = {pc.fmt(learned.w0)}, w₁ = {pc.fmt(learned.w1)}, w₂ = {pc.fmt(learned.w2)}. "
+        + (trainer.status_text() or ("Training…" if state.get("perceptron:running", lambda: False) else "Paused."))
+    )
+    p1, p2 = st.columns([3, 2])
+    axis, y_hat = pc.output_grid(learned, TRAIN_DOMAIN, resolution=50)
+    segment = pc.boundary_segment(learned.w0, learned.w1, learned.w2, TRAIN_DOMAIN)
+    points = trainer.data.x_train.cpu().numpy()
+    labels = trainer.data.y_train.cpu().numpy()
+    p1.plotly_chart(
+        plane_figure(axis, y_hat, (0.0, 1.0), segment, points=points, labels=labels, height=420),
+        key="pc_train_plane",
+        config={"displayModeBar": False},
+    )
+    epochs = [r.epoch for r in history]
+    p2.plotly_chart(
+        charts.curves_figure(epochs, [r.train_loss for r in history], [r.val_loss for r in history], height=420),
+        key="pc_loss",
+        config={"displayModeBar": False},
+    )
+
+
+training_view()
+
+# -- 4. The code, with the current weights.
+with st.expander("Show the code", icon=":material/code:"):
+    keras_tab, torch_tab = st.tabs(["Keras (the lecture)", "PyTorch"])
+    keras_tab.code(pc.keras_code(neuron), language="python")
+    torch_tab.code(pc.pytorch_code(neuron), language="python")

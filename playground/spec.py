@@ -553,6 +553,8 @@ class Spec:
             except ValueError as exc:
                 raise SpecError("url", f"malformed query string ({exc})") from None
             params = dict(pairs)
+        if not isinstance(params, Mapping):
+            raise SpecError("url", "expected URL parameters")
         flat: dict[str, Any] = {}
         for key, value in params.items():
             if isinstance(value, list):  # repeated key: the last one wins

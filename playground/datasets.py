@@ -154,11 +154,12 @@ def _three_class(rng: np.random.Generator, n: int, noise: float) -> tuple[np.nda
 
 
 def _plane(rng: np.random.Generator, n: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
-    # Target (x1 + x2) / 10, read at the noisy position.
+    # Target (x1 + x2) / 10, read at the noisy position, clipped to [-1, 1]
+    # (TF Playground leaves the corners at up to ±1.2; clipping keeps one colour scale).
     radius = 6.0
     pts = rng.uniform(-radius, radius, (n, 2))
     shifted = pts + rng.uniform(-radius, radius, (n, 2)) * noise
-    return pts, ((shifted[:, 0] + shifted[:, 1]) / 10).astype(np.float32)
+    return pts, np.clip((shifted[:, 0] + shifted[:, 1]) / 10, -1, 1).astype(np.float32)
 
 
 _GAUSSIANS = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])

@@ -455,27 +455,6 @@ LR_OPTIONS: tuple[float, ...] = (
     *(float(f"{m * 10.0**e:.6g}") for e in range(-4, 1) for m in (1, 1.5, 2, 3, 5, 7)),
     10.0,
 )
-#: The learning-rate lesson: plain SGD on the bowl, where the update is w ← w(1 − 2η):
-#: η = 0.02 crawls, η = 0.3 converges in a few steps, η = 1.1 overshoots further each step.
-LESSON_LRS = {"too small": 0.02, "about right": 0.3, "too large": 1.1}
-
-
-def lr_lesson(lrs: dict[str, float] | None = None, steps: int = 30) -> dict[str, Walk]:
-    """Three SGD walks down the round bowl, one per learning rate."""
-    bowl = get_surface("bowl")
-    chosen = lrs or LESSON_LRS
-    return {
-        name: replace(run_path(bowl, OptimizerConfig("sgd", lr=lr), bowl.start, steps), label=f"{name}: η = {lr:g}")
-        for name, lr in chosen.items()
-    }
-
-
-# -- link parameters (pure parsing: a bad value gives the default and a notice) ------------------------------------
-
-#: The learning-rate slider's values: a log scale from 1e-4 to 10.
-LR_OPTIONS: tuple[float, ...] = tuple(
-    float(f"{m * 10.0**e:.6g}") for e in range(-4, 1) for m in (1, 1.5, 2, 3, 5, 7)
-) + (10.0,)
 #: The learning-rate lesson's sliders (finer near the divergence threshold η = 1 of the bowl).
 LESSON_OPTIONS: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.05, 1.1, 1.2, 1.5)
 

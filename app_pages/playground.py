@@ -1,6 +1,192 @@
-"""Placeholder for the playground page (being built)."""
+"""Network playground: build a dense network on 2-D data and watch it learn, live.
 
+Everything TensorFlow Playground does, on the engine: the sidebar holds the
+data, features, network and training settings (``playground_controls``); Play
+starts two fragments on timers. The fast one trains a few epochs per tick and
+redraws the decision boundary and the numbers; the slower one redraws the
+network diagram and the curves. Every setting is in the URL.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any
+
+import numpy as np
 import streamlit as st
 
-st.title("playground")
-st.info("This page is being built.")
+from playground import datasets, export
+from playground.spec import FEATURE_LABELS
+from playground.trainer import EpochRecord, Trainer
+from playground.ui import charts, charts_network, live, state, widgets
+from playground.ui import playground_controls as pc
+
+#: The boundary redraws up to 10 times a second while training.
+FRAME_SECONDS = 0.1
+#: Each tick trains for 60 % of the time since the last tick, within these bounds: when the
+#: browser draws slowly, frames get rarer but the epochs per second hold up.
+TRAIN_SECONDS = (0.04, live.FRAME_BUDGET_SECONDS)
+#: The diagram and the curves redraw about 3 times a second (a browser draws each chart in ~35 ms).
+DIAGRAM_SECONDS = 1.0
+#: Points plotted on the curves: longer histories are thinned evenly.
+CURVE_POINTS = 400
+
+st.title("Network playground")
+st.caption(
+    "Pick the data and the network in the sidebar, press **Play**, and watch every neuron learn. "
+    "Blue is positive (class 1), orange negative (class 0); links are as thick as their weights."
+)
+widgets.page_header(pc.PAGE)
+for notice in state.get("pg:notices", list[str]):
+    st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
+spec = pc.spec()
+pc.sidebar(spec)
+trainer = pc.trainer(spec)
+if message := state.get("pg:message", lambda: None):
+    st.error(message, icon=":material/error:")
+pc.buttons(trainer is not None)
+
+
+def boundary_chart(tr: Trainer | None, discretize: bool, show_val: bool) -> None:
+    """The output over the input square with the points; the figure is reused, only z changes."""
+    axis, _pts = datasets.grid(100)
+    custom = spec.data.dataset == "custom"
+    if tr is None:  # the user's points so far, on a blank plane
+        pts, labels = pc.points().arrays()
+        fig = charts.boundary_figure(axis, np.full((100, 100), 0.5 if spec.model.problem == "binary" else 0.0), spec.model.problem,
+                                     pts, labels, height=430)  # fmt: skip
+    else:
+        cache_key = (state.get("pg:trainer_key", lambda: None), discretize, show_val)
+        cached = state.get("pg:boundary_fig", lambda: (None, None))
+        values = tr.predict_grid(100)
+        if cached[0] == cache_key and values.ndim == 2:
+            fig = cached[1]
+            z = charts.finite(values)
+            fig.data[0].z = (
+                ((z > 0.5) if spec.model.problem == "binary" else np.sign(z)).astype(np.float32) if discretize else z
+            )
+        else:
+            d = tr.data
+            fig = charts.boundary_figure(
+                axis, values, spec.model.problem, d.x_train.cpu().numpy(), d.y_train.cpu().numpy(),
+                d.x_val.cpu().numpy() if show_val else None, d.y_val.cpu().numpy() if show_val else None,
+                discretize=discretize, height=430,
+            )  # fmt: skip
+            fig.update_layout(uirevision="keep")
+            state.put("pg:boundary_fig", (cache_key, fig))
+        fig.layout.meta = tr.epoch  # lets the browser test count redraws
+    if custom:
+        chart_key = f"pgchart_click_{pc.points().version}"
+        charts_network.add_click_grid(fig, datasets.DOMAIN)
+        st.plotly_chart(
+            fig, key=chart_key, on_select=functools.partial(pc.add_clicked_point, chart_key), selection_mode="points"
+        )
+    else:
+        st.plotly_chart(fig, key="pgchart_boundary", config={"displayModeBar": False})
+
+
+@st.fragment(run_every=FRAME_SECONDS if pc.running() else None)
+def live_boundary() -> None:
+    """Train for one tick, then redraw the epoch counter, the boundary and the numbers."""
+    tr = pc.trainer(pc.spec())
+    if pc.running() and tr is not None:
+        if live.acquire():
+            now = time.perf_counter()
+            since = now - state.get("pg:last_tick", lambda: now)
+            state.put("pg:last_tick", now)
+            tr.train(epochs=10_000, max_seconds=min(max(0.6 * since, TRAIN_SECONDS[0]), TRAIN_SECONDS[1]))
+        else:
+            st.info(live.queued_message(), icon=":material/hourglass_top:")
+        if tr.done:
+            pc.stop()
+            st.rerun()
+    st.markdown(f"#### Epoch {tr.epoch if tr else 0}")
+    discretize, show_val = pc.view_toggles()
+    boundary_chart(tr, discretize, show_val)
+    if tr is None:
+        st.info(state.get("pg:data_problem", lambda: "No data yet."), icon=":material/touch_app:")
+        return
+    if tr.history:
+        r = tr.history[-1]
+        words = f"Train loss **{r.train_loss:.4f}** · validation loss **{r.val_loss:.4f}**"
+        if r.train_acc is not None and r.val_acc is not None:
+            words += f"  \nTrain accuracy **{r.train_acc:.1%}** · validation accuracy **{r.val_acc:.1%}**"
+        st.markdown(words)
+    else:
+        st.caption("Epoch 0: the initial weights. Press Play or Step.")
+    for line in [tr.status_text(), *tr.notices]:
+        if line:
+            (st.error if tr.stop_reason == "diverged" else st.info)(line)
+
+
+@st.fragment(run_every=DIAGRAM_SECONDS if pc.running() else None)
+def live_network() -> None:
+    """The network diagram and the loss and accuracy curves (they do not train)."""
+    current = pc.spec()
+    tr = pc.trainer(current)
+    if tr is None:
+        return
+    labels = [FEATURE_LABELS[f] for f in current.data.features]
+    res = 24 if sum(current.model.hidden) <= 48 else 16
+    fig = charts_network.network_figure(
+        tr.neuron_grids(res), tr.weights(), labels, current.model.activation, current.model.problem
+    )
+    st.plotly_chart(fig, key="pgchart_network", config={"displayModeBar": False})
+    history = tr.history[:: max(1, len(tr.history) // CURVE_POINTS)]
+    cols = st.columns(2)
+    with cols[0]:
+        curves_chart("loss", history, "train_loss", "val_loss")
+    if current.model.problem != "regression":
+        with cols[1]:
+            curves_chart("accuracy", history, "train_acc", "val_acc")
+
+
+def curves_chart(ylabel: str, history: list[EpochRecord], train: str, val: str) -> None:
+    """Train and validation curves; the figure is reused, only x and y change (values are finite)."""
+    epochs = np.array([r.epoch for r in history], dtype=np.int32)
+    ys = [np.array([getattr(r, name) for r in history], dtype=np.float32) for name in (train, val)]
+    cache_key = state.get("pg:trainer_key", lambda: None)
+    cached: tuple[object, Any] = state.get(f"pg:curves_fig_{ylabel}", lambda: (None, None))
+    if cached[0] == cache_key:
+        fig = cached[1]
+        with fig.batch_update():
+            for trace, y in zip(fig.data, ys, strict=True):
+                trace.x, trace.y = epochs, y
+    else:
+        fig = charts.curves_figure(epochs.tolist(), ys[0].tolist(), ys[1].tolist(), ylabel=ylabel, height=260)
+        fig.update_layout(uirevision="keep")
+        state.put(f"pg:curves_fig_{ylabel}", (cache_key, fig))
+    st.plotly_chart(fig, key=f"pgchart_{ylabel}", config={"displayModeBar": False})
+
+
+left, right = st.columns([3, 2], gap="medium")
+with right:
+    live_boundary()
+with left:
+    live_network()
+
+if state.visible("export"):
+    with st.expander("This network as code: PyTorch and Keras", icon=":material/code:"):
+        classes = pc.points().num_classes if spec.data.dataset == "custom" else None
+        torch_tab, keras_tab = st.tabs(["PyTorch script", "Keras (the lecture's Sequential)"])
+        with torch_tab:
+            script = export.pytorch_script(spec, classes)
+            st.download_button(
+                "Download train_playground.py",
+                script,
+                "train_playground.py",
+                key="pg_dl_torch",
+                icon=":material/download:",
+            )
+            st.code(script, language="python")
+        with keras_tab:
+            code = export.keras_code(spec, classes)
+            st.download_button(
+                "Download keras_playground.py",
+                code,
+                "keras_playground.py",
+                key="pg_dl_keras",
+                icon=":material/download:",
+            )
+            st.code(code, language="python")

@@ -127,8 +127,8 @@ def recipe(spec: Spec) -> Spec:
         except SpecError as exc:
             sb.error(f"Hidden layers: {exc.reason}", icon=":material/error:")
             del changes["hidden"]
-    if "activation" in changes:
-        changes["activation"] = [changes["activation"]]
+    # One activation for every hidden layer (the spec broadcasts a single name).
+    changes["activation"] = [changes.get("activation", spec.model.activation[0] if spec.model.hidden else "relu")]
     dataset = changes.pop("dataset", spec.data.dataset)
     try:
         new = mt.default_spec(str(dataset)).replace(**{**spec.to_dict(), **changes, "dataset": dataset})
@@ -140,12 +140,12 @@ def recipe(spec: Spec) -> Spec:
 
 # -- 1. the recipe ----------------------------------------------------------------------------------
 st.title("8 · MNIST, end to end")
+spec, cap_notices = mt.bounded(state.page_spec(PAGE, DEFAULT))  # first: it reads the link and its notices
 widgets.page_header(PAGE)
 st.write(
     "The lecture ends with a complete Keras program: a dense network 784 → 128 → 64 → 10 with dropout, "
     "trained with Adam on 60,000 handwritten digits. Here it runs for real. Press **Train** and watch it learn."
 )
-spec, cap_notices = mt.bounded(state.page_spec(PAGE, DEFAULT))
 for notice in cap_notices:
     st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
 spec = recipe(spec)
@@ -154,8 +154,12 @@ try:
     data = data_for(spec)
     test_x, test_y = mt.test_set(data)
     class_names = images(spec.data.dataset, os.environ.get("PLAYGROUND_DATA_DIR"), mt.downloads_allowed()).class_names
-except (mnist.DataMissing, mnist.DataCorrupt) as exc:
+except mnist.DataMissing as exc:
     st.error(str(exc), icon=":material/folder_off:")
+    st.stop()
+except mnist.DataCorrupt as exc:  # files found, but damaged or of another data set
+    st.error(f"The {spec.data.dataset} files found are not usable: {exc}", icon=":material/folder_off:")
+    st.info(mnist.missing_message(spec.data.dataset), icon=":material/info:")
     st.stop()
 tr = trainer()
 if tr is not None and mt.needs_new_trainer(tr.spec, spec):

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from playground.datasets import Dataset
 from playground.model import MLP, build_model, output_size
-from playground.spec import DATASETS_IMAGE, Spec, SpecError, rule_for, spec_for_dataset
+from playground.spec import DATASETS_IMAGE, Spec, SpecError, flag_name, rule_for, spec_for_dataset
 from playground.trainer import Trainer
 
 # ---------------------------------------------------------------------------
@@ -99,17 +99,21 @@ def bounded(spec: Spec, default: Spec | None = None) -> tuple[Spec, list[str]]:
     if spec.train.batch_size not in BATCH_SIZES:
         changes["batch_size"] = min(BATCH_SIZES, key=lambda b: abs(math.log(b / spec.train.batch_size)))
     for name, value in changes.items():
-        notices.append(f"{name}: capped on this page (using {value})")
+        if name != "activation":  # follows the hidden layers; one notice is enough
+            shown = ",".join(map(str, value)) if isinstance(value, list) else value
+            notices.append(f"{flag_name(name)}: capped on this page (using {shown})")
     return (spec.replace(**changes) if changes else spec), notices
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
     """Hidden widths typed as "128, 64", within the page's caps; raises SpecError."""
-    widths: tuple[int, ...] = rule_for("hidden").parse("hidden", text)
-    if len(widths) > MAX_LAYERS:
-        raise SpecError("hidden", f"got {len(widths)} layers; this page allows at most {MAX_LAYERS}")
-    if any(w > MAX_WIDTH for w in widths):
-        raise SpecError("hidden", f"a layer is wider than {MAX_WIDTH} neurons, the cap on this page")
+    allowed = f"up to {MAX_LAYERS} whole numbers from 1 to {MAX_WIDTH}, comma-separated (for example 128, 64)"
+    try:
+        widths: tuple[int, ...] = rule_for("hidden").parse("hidden", text)
+    except SpecError:
+        raise SpecError("hidden", f"got {text!r}; expected {allowed}") from None
+    if len(widths) > MAX_LAYERS or any(w > MAX_WIDTH for w in widths):
+        raise SpecError("hidden", f"got {text!r}; expected {allowed}")
     return widths
 
 
@@ -278,9 +282,12 @@ class ModelFileError(ValueError):
     """A model file is not one this app wrote, is truncated or was changed; the message says which."""
 
 
-def _digest(tensors: dict[str, np.ndarray]) -> str:
-    """SHA-256 over the tensors' names, shapes and little-endian float32 bytes, in name order."""
-    h = hashlib.sha256()
+def _digest(spec_json: str, tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the spec's JSON text, then the tensors' names, shapes and float32 bytes, in name order.
+
+    It detects accidental damage and casual edits (not a signature: anyone can recompute it).
+    """
+    h = hashlib.sha256(spec_json.encode("utf-8") + b"\0")
     for name in sorted(tensors):
         arr = np.ascontiguousarray(tensors[name], dtype="<f4")
         h.update(name.encode() + b"\0" + repr(arr.shape).encode() + b"\0" + arr.tobytes())
@@ -302,12 +309,8 @@ def save_model(model: MLP, spec: Spec) -> bytes:
     from safetensors.numpy import save
 
     tensors = {k: v.detach().float().cpu().numpy().astype("<f4") for k, v in model.state_dict().items()}
-    metadata = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "spec": spec.to_json(),
-        "sha256": _digest(tensors),
-    }
+    spec_json = spec.to_json()
+    metadata = {"format": FORMAT, "version": FORMAT_VERSION, "spec": spec_json, "sha256": _digest(spec_json, tensors)}
     return bytes(save(tensors, metadata=metadata))
 
 
@@ -374,8 +377,9 @@ def load_model(data: bytes) -> tuple[Spec, dict[str, torch.Tensor]]:
         raise ModelFileError(
             f"Model file version {meta.get('version')!r} is not supported (expected {FORMAT_VERSION})."
         )
+    spec_json = str(meta.get("spec", ""))
     try:
-        spec = Spec.from_json(str(meta.get("spec", "")))
+        spec = Spec.from_json(spec_json)
     except SpecError as exc:
         raise ModelFileError(f"The spec stored in the file is invalid ({exc}).") from None
     if not spec.is_image or spec.model.problem != "multiclass":
@@ -387,8 +391,8 @@ def load_model(data: bytes) -> tuple[Spec, dict[str, torch.Tensor]]:
     for name, shape in shapes.items():
         if tensors[name].shape != shape:
             raise ModelFileError(f"Tensor {name} has shape {tensors[name].shape}; the spec needs {shape}.")
-    if meta.get("sha256") != _digest(tensors):
-        raise ModelFileError("The weights do not match the file's checksum: the file was changed or damaged.")
+    if meta.get("sha256") != _digest(spec_json, tensors):
+        raise ModelFileError("The weights or spec do not match the file's checksum: the file was changed or damaged.")
     if not all(np.isfinite(t).all() for t in tensors.values()):
         raise ModelFileError("The file holds weights that are not finite numbers (NaN or infinity).")
     return spec, {k: torch.from_numpy(v) for k, v in tensors.items()}

@@ -67,17 +67,19 @@ class EpochRecord:
 def make_optimizer(params: Any, train: TrainSpec, lr: float) -> torch.optim.Optimizer:
     """``torch.optim``'s own optimizers, configured as the lecture's Keras ones."""
     name = train.optimizer
+    # The fused kernels (one call for all parameters) are up to 2x faster per step on the CPU.
+    fused = {"fused": True}
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, **fused)
     if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=train.momentum)
+        return torch.optim.SGD(params, lr=lr, momentum=train.momentum, **fused)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, alpha=train.rho, eps=train.epsilon)
+        return torch.optim.RMSprop(params, lr=lr, alpha=train.rho, eps=train.epsilon, foreach=True)
     if name == "adagrad":
         # Keras starts AdaGrad's accumulator at 0.1.
-        return torch.optim.Adagrad(params, lr=lr, eps=train.epsilon, initial_accumulator_value=0.1)
+        return torch.optim.Adagrad(params, lr=lr, eps=train.epsilon, initial_accumulator_value=0.1, **fused)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(train.beta1, train.beta2), eps=train.epsilon)
+        return torch.optim.Adam(params, lr=lr, betas=(train.beta1, train.beta2), eps=train.epsilon, **fused)
     raise ValueError(f"unknown optimizer {name!r}")  # unreachable: the spec validated it
 
 
@@ -266,9 +268,11 @@ class Trainer:
         lr_used = self.lr
         epoch = self.epoch + 1
 
-        # 1. Shuffle with our own generator (never the global RNG).
+        # 1. Shuffle with our own generator (never the global RNG). Small sets are
+        # permuted whole (batches are then cheap views); large ones gather each batch.
         perm = torch.randperm(n, generator=self._shuffle_gen, device=self.device)
-        xs, ys = x[perm], y[perm]
+        gather_per_batch = x.numel() > 1_000_000
+        xs, ys = (x, y) if gather_per_batch else (x[perm], y[perm])
 
         # 2. Mini-batch gradient descent: W <- W - lr * grad L(W), via torch.optim.
         model.train()
@@ -276,13 +280,19 @@ class Trainer:
         loss_sum = torch.zeros((), device=self.device)
         correct_sum = torch.zeros((), device=self.device, dtype=torch.long)
         bs = self.batch_size
+        params = list(model.parameters())
         for i in range(0, n, bs):
-            xb, yb = xs[i : i + bs], ys[i : i + bs]
+            if gather_per_batch:
+                idx = perm[i : i + bs]
+                xb, yb = x[idx], y[idx]
+            else:
+                xb, yb = xs[i : i + bs], ys[i : i + bs]
             out = model(xb)
             loss = loss_fn(out, yb, problem, loss_name)
             penalty = weight_penalty(model, l1, l2)
             total = loss if penalty is None else loss + penalty
-            optimizer.zero_grad(set_to_none=True)
+            for p in params:  # zero_grad(set_to_none=True) without the optimizer's profiler hooks
+                p.grad = None
             total.backward()
             optimizer.step()
             if not full_eval:

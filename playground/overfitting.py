@@ -1,0 +1,392 @@
+"""The overfitting lab's engine: a default that overfits, whole runs, and what the curves say.
+
+The default (``DEFAULT_SPEC``) is the lecture's warning in miniature: 40 noisy
+points on the circle, half of them held out, and a network of 2 x 64 tanh
+neurons trained with Adam. Twenty training points are easy to memorise: the
+training loss falls towards 0 while the validation loss turns up after a few
+dozen epochs (about epoch 40 with seed 0), within a second on one CPU thread.
+
+A run is identified by its spec. Data, the split and the initial weights come
+only from ``spec.seed``, the data settings and the architecture, so two runs that
+differ only in a remedy (dropout, L1/L2, early stopping, reduce-LR-on-plateau)
+start from the same points and the same weights: only the remedy differs.
+
+This module also
+
+* trains a spec to its end (``full_run``) and keeps the result as a ``RunRecord``
+  (name built from its settings, history, best/stop epochs, LR drops, restored
+  epoch, the final decision boundary);
+* reads the curves (``analyse``): the epoch where the validation loss started
+  rising while the training loss kept falling, the final gap, and how much a
+  remedy narrowed it against a reference run (``narrowing``);
+* writes a run's history as CSV (``history_csv``).
+
+It imports neither Streamlit nor Plotly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from playground.spec import Spec
+from playground.trainer import STOP_DIVERGED, STOP_EARLY, EpochRecord, Trainer
+
+#: Page name and session key.
+PAGE = "overfitting"
+
+#: The page's default: few noisy points and a large network, so the gap opens within seconds.
+DEFAULT_SPEC = Spec().replace(
+    dataset="circle",
+    # 40 points, half held out: 20 training points a big network can memorise.
+    samples=40,
+    validation_split=0.5,
+    # 40 % noise mislabels points near the border: memorising them is overfitting.
+    noise=40.0,
+    # 2 x 64 tanh neurons: ~4,400 weights for 20 points.
+    hidden=(64, 64),
+    activation=("tanh",),
+    # Adam at 0.01 fits 20 points in a few dozen epochs; the rest of the 200 show the gap opening.
+    optimizer="adam",
+    lr=0.01,
+    batch_size=10,
+    epochs=200,
+    # When reduce-LR-on-plateau is turned on: stop at 1e-5 rather than shrinking the rate forever.
+    reduce_lr_min_lr=1e-5,
+)
+
+#: Settings that are remedies; every other setting describes the setup (data, network, optimizer).
+REMEDY_FIELDS = (
+    "dropout",
+    "l1",
+    "l2",
+    "early_stopping",
+    "early_stopping_patience",
+    "early_stopping_min_delta",
+    "restore_best_weights",
+    "reduce_lr",
+    "reduce_lr_factor",
+    "reduce_lr_patience",
+    "reduce_lr_min_lr",
+    "reduce_lr_cooldown",
+    "reduce_lr_min_delta",
+)
+#: Setup settings named in a run's name when they differ from the default.
+SETUP_FIELDS = (
+    "dataset",
+    "samples",
+    "noise",
+    "validation_split",
+    "hidden",
+    "activation",
+    "optimizer",
+    "lr",
+    "batch_size",
+    "epochs",
+    "seed",
+)
+#: Runs kept per session.
+MAX_RUNS = 10
+#: Resolution of the decision boundary kept with each run.
+RUN_GRID = 50
+#: Validation losses are smoothed over this many epochs before looking for their minimum.
+SMOOTH = 5
+
+
+def without_remedies(spec: Spec, base: Spec | None = None) -> Spec:
+    """The same setup with every remedy off and its settings as in ``base`` (the default)."""
+    base = base or DEFAULT_SPEC
+    off = {name: getattr(base.model if name == "dropout" else base.train, name) for name in REMEDY_FIELDS}
+    return spec.replace(**off)
+
+
+def has_remedy(spec: Spec) -> bool:
+    """Whether any remedy is on."""
+    t = spec.train
+    return spec.model.dropout > 0 or t.l1 > 0 or t.l2 > 0 or t.early_stopping or t.reduce_lr
+
+
+def same_setup(a: Spec, b: Spec) -> bool:
+    """Whether two specs differ only in their remedies: same data, same initial weights."""
+    return without_remedies(a) == without_remedies(b)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def remedy_words(spec: Spec) -> str:
+    """The remedies of a spec in a few words ("dropout 0.3 · L2 0.01"), or "no remedy"."""
+    t, parts = spec.train, []
+    if spec.model.dropout > 0:
+        parts.append(f"dropout {_fmt(spec.model.dropout)}")
+    if t.l2 > 0:
+        parts.append(f"L2 {_fmt(t.l2)}")
+    if t.l1 > 0:
+        parts.append(f"L1 {_fmt(t.l1)}")
+    if t.early_stopping:
+        words = f"early stop p{t.early_stopping_patience}"
+        if t.early_stopping_min_delta > 0:
+            words += f" Δ{_fmt(t.early_stopping_min_delta)}"
+        parts.append(words + (" restore" if t.restore_best_weights else ""))
+    if t.reduce_lr:
+        words = f"LR ×{_fmt(t.reduce_lr_factor)} p{t.reduce_lr_patience}"
+        parts.append(words + (f" ≥{_fmt(t.reduce_lr_min_lr)}" if t.reduce_lr_min_lr > 0 else ""))
+    return " · ".join(parts) if parts else "no remedy"
+
+
+def setup_words(spec: Spec, default: Spec = DEFAULT_SPEC) -> str:
+    """The setup settings that differ from the default ("noise 20 · hidden 8,8"), or ""."""
+    mine, base, parts = spec.to_dict(), default.to_dict(), []
+    for name in SETUP_FIELDS:
+        if mine[name] != base[name]:
+            value = mine[name]
+            text = ",".join(str(v) for v in value) if isinstance(value, list) else _fmt(value)
+            parts.append(f"{name.replace('_', ' ')} {text or 'none'}")
+    return " · ".join(parts)
+
+
+def run_name(spec: Spec, taken: Sequence[str] = (), default: Spec = DEFAULT_SPEC) -> str:
+    """A run's name from its settings: the setup's differences, then the remedies; unique among ``taken``."""
+    setup = setup_words(spec, default)
+    name = f"{setup} — {remedy_words(spec)}" if setup else remedy_words(spec)
+    unique, k = name, 2
+    while unique in taken:
+        unique, k = f"{name} ({k})", k + 1
+    return unique
+
+
+# ---------------------------------------------------------------------------
+# Reading the curves.
+# ---------------------------------------------------------------------------
+
+
+def smooth(values: Sequence[float] | np.ndarray, window: int = SMOOTH) -> np.ndarray:
+    """Trailing moving average (the first points average what exists so far)."""
+    arr = np.asarray(values, dtype=np.float64)
+    if len(arr) == 0 or window <= 1:
+        return arr
+    csum = np.cumsum(np.insert(arr, 0, 0.0))
+    idx = np.arange(1, len(arr) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (csum[idx] - csum[lo]) / (idx - lo)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the curves say.
+
+    ``onset_epoch`` is where the (smoothed) validation loss was lowest, reported
+    only when it then rose by a clear margin while the training loss kept
+    falling: the epoch where overfitting set in. The gap is validation minus
+    training loss at ``final_epoch``: the last epoch, or the restored one when
+    early stopping put the best weights back.
+    """
+
+    onset_epoch: int | None
+    min_val_loss: float
+    min_val_epoch: int
+    final_epoch: int
+    last_epoch: int
+    final_train_loss: float
+    final_val_loss: float
+    rise: float  # last validation loss minus its minimum
+    train_drop: float  # training loss at the onset minus the last training loss (> 0: kept falling)
+    final_gap: float
+
+    @property
+    def overfits(self) -> bool:
+        return self.onset_epoch is not None
+
+
+def rise_margin(min_val: float) -> float:
+    """A 'clear' rise of the validation loss: 0.05 or 10 % of its minimum, whichever is larger."""
+    return max(0.05, 0.1 * abs(min_val))
+
+
+def analyse(history: Sequence[EpochRecord], restored_epoch: int | None = None) -> Analysis | None:
+    """Read a history (None when it is empty)."""
+    if not history:
+        return None
+    val = np.array([r.val_loss for r in history])
+    train = np.array([r.train_loss for r in history])
+    smoothed = smooth(val)
+    k = int(np.argmin(smoothed))
+    onset = history[k].epoch
+    min_epoch = history[int(np.argmin(val))].epoch
+    rise = float(smoothed[-1] - smoothed[k])
+    train_drop = float(train[k] - train[-1])
+    overfits = k < len(history) - 1 and rise > rise_margin(float(smoothed[k])) and train_drop > 0
+    final = next((r for r in history if r.epoch == restored_epoch), history[-1])
+    return Analysis(
+        onset_epoch=onset if overfits else None,
+        min_val_loss=float(val.min()),
+        min_val_epoch=min_epoch,
+        final_epoch=final.epoch,
+        last_epoch=history[-1].epoch,
+        final_train_loss=final.train_loss,
+        final_val_loss=final.val_loss,
+        rise=float(val[-1] - val.min()),
+        train_drop=train_drop,
+        final_gap=final.val_loss - final.train_loss,
+    )
+
+
+def describe(analysis: Analysis | None, train_points: int) -> str:
+    """The analysis in one or two sentences for the page."""
+    if analysis is None:
+        return "Epoch 0: press Play to train."
+    a = analysis
+    if a.onset_epoch is not None:
+        text = (
+            f"The validation loss started rising at epoch **{a.onset_epoch}** while the training loss kept falling: "
+            f"from its minimum {a.min_val_loss:.3f} it has risen by **{a.rise:.3f}**. "
+            f"The network is memorising its {train_points} training points."
+        )
+    else:
+        text = "No clear overfitting yet: the validation loss has not risen clearly above its minimum."
+    restored = " (the restored best weights)" if a.final_epoch != a.last_epoch else ""
+    return text + f" Gap at epoch {a.final_epoch}{restored}: validation − training loss = **{a.final_gap:.3f}**."
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """How much a run's final gap differs from a reference run's (positive: narrower)."""
+
+    reference_gap: float
+    gap: float
+
+    @property
+    def absolute(self) -> float:
+        return self.reference_gap - self.gap
+
+    @property
+    def relative(self) -> float | None:
+        if self.reference_gap <= 0:
+            return None
+        return self.absolute / self.reference_gap
+
+
+def narrowing(reference: RunRecord, run: RunRecord) -> Narrowing | None:
+    """The narrowing of ``run``'s final gap against ``reference``'s (None if either has no epoch)."""
+    if reference.analysis is None or run.analysis is None:
+        return None
+    return Narrowing(reference.analysis.final_gap, run.analysis.final_gap)
+
+
+def narrowing_words(reference: RunRecord, run: RunRecord) -> str:
+    """One sentence: by how much ``run``'s remedy narrowed (or widened) the final gap."""
+    n = narrowing(reference, run)
+    if n is None:
+        return f"{run.name}: no epochs to compare."
+    pct = f" ({n.relative:+.0%})".replace("+", "−", 1) if n.relative is not None and n.absolute > 0 else ""
+    if n.absolute > 0:
+        verb = f"narrowed the final gap from {n.reference_gap:.3f} to {n.gap:.3f}{pct}"
+    elif n.absolute < 0:
+        verb = f"widened the final gap from {n.reference_gap:.3f} to {n.gap:.3f}"
+    else:
+        verb = f"left the final gap at {n.gap:.3f}"
+    return f"**{run.name}** {verb}."
+
+
+# ---------------------------------------------------------------------------
+# Runs.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One finished (or stopped) run, kept to compare with others."""
+
+    name: str
+    spec: Spec
+    history: tuple[EpochRecord, ...]
+    stop_reason: str | None
+    best_epoch: int | None
+    stop_epoch: int | None  # the epoch early stopping stopped at
+    lr_drops: tuple[int, ...]
+    restored_epoch: int | None
+    diverged_epoch: int | None
+    #: The decision boundary of the model the run ended with, [RUN_GRID, RUN_GRID] (or [.., .., k]).
+    grid: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def analysis(self) -> Analysis | None:
+        return analyse(self.history, self.restored_epoch)
+
+    @property
+    def diverged(self) -> bool:
+        return self.stop_reason == STOP_DIVERGED
+
+
+def record_from_trainer(trainer: Trainer, taken: Sequence[str] = ()) -> RunRecord:
+    """Freeze a trainer's run into a record (named from its settings, unique among ``taken``)."""
+    return RunRecord(
+        name=run_name(trainer.spec, taken),
+        spec=trainer.spec,
+        history=tuple(trainer.history),
+        stop_reason=trainer.stop_reason,
+        best_epoch=trainer.best_epoch,
+        stop_epoch=trainer.epoch if trainer.stop_reason == STOP_EARLY else None,
+        lr_drops=tuple(trainer.lr_drops),
+        restored_epoch=trainer.restored_epoch,
+        diverged_epoch=trainer.diverged_epoch,
+        grid=trainer.predict_grid(RUN_GRID).astype(np.float32),
+    )
+
+
+def full_run(spec: Spec, taken: Sequence[str] = (), max_seconds: float | None = None) -> tuple[Trainer, RunRecord]:
+    """Train ``spec`` from its initial weights to its end (or ``max_seconds``) and record it."""
+    trainer = Trainer(spec, device="cpu")
+    trainer.train(epochs=spec.train.epochs, max_seconds=max_seconds)
+    return trainer, record_from_trainer(trainer, taken)
+
+
+def add_run(runs: list[RunRecord], run: RunRecord, limit: int = MAX_RUNS) -> list[RunRecord]:
+    """The runs with ``run`` added: a run of the same spec is replaced; the oldest go beyond ``limit``."""
+    kept = [r for r in runs if r.spec != run.spec]
+    if len(kept) < len(runs):  # same settings again: keep the old name
+        old = next(r for r in runs if r.spec == run.spec)
+        run = RunRecord(**{**run.__dict__, "name": old.name})
+    return [*kept, run][-limit:]
+
+
+def reference_for(runs: Sequence[RunRecord], run: RunRecord) -> RunRecord | None:
+    """The run ``run`` is compared against: the same setup with no remedy, if one was kept."""
+    if not has_remedy(run.spec):
+        return None
+    return next((r for r in runs if not has_remedy(r.spec) and same_setup(r.spec, run.spec)), None)
+
+
+# ---------------------------------------------------------------------------
+# CSV.
+# ---------------------------------------------------------------------------
+
+CSV_COLUMNS = ("epoch", "train_loss", "val_loss", "gap", "train_acc", "val_acc", "lr")
+
+
+def history_csv(history: Sequence[EpochRecord]) -> str:
+    """The history as CSV: one row per epoch; empty cells where there is no accuracy (regression)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in history:
+        row = [r.epoch, r.train_loss, r.val_loss, r.val_loss - r.train_loss, r.train_acc, r.val_acc, r.lr]
+        writer.writerow(["" if v is None else (repr(float(v)) if isinstance(v, float) else v) for v in row])
+    return out.getvalue()
+
+
+def csv_filename(run: RunRecord) -> str:
+    """A safe file name for a run's CSV."""
+    slug = "".join(c if c.isalnum() or c in ".-" else "_" for c in run.name.lower())
+    slug = "_".join(part for part in slug.split("_") if part)
+    return f"overfitting_{slug[:80] or 'run'}.csv"
+
+
+def is_finite_history(history: Sequence[EpochRecord]) -> bool:
+    return all(math.isfinite(r.train_loss) and math.isfinite(r.val_loss) for r in history)

@@ -37,10 +37,10 @@ st.caption(
     "Pick the data and the network in the sidebar, press **Play**, and watch every neuron learn. "
     "Blue is positive (class 1), orange negative (class 0); links are as thick as their weights."
 )
+spec = pc.spec()  # reads the link on the first visit, so its notices exist before the header shows them
 widgets.page_header(pc.PAGE)
 for notice in state.get("pg:notices", list[str]):
     st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
-spec = pc.spec()
 pc.sidebar(spec)
 trainer = pc.trainer(spec)
 if message := state.get("pg:message", lambda: None):

@@ -77,7 +77,7 @@ def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
             + ", ".join(PAGE_DATASETS)
             + f" (using {DEFAULT.data.dataset} instead)"
         )
-        spec = spec_for_dataset(DEFAULT.data.dataset, spec)
+        spec = with_problem(spec_for_dataset(DEFAULT.data.dataset, spec), DEFAULT.model.problem)
     hidden, activation = spec.model.hidden, spec.model.activation
     if len(hidden) > MAX_LAYERS:
         notices.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 
 import numpy as np
@@ -27,7 +28,9 @@ from playground.ui.charts_network import (
 def _figure_for(spec: Spec, validate: bool = True) -> go.Figure:
     tr = Trainer(spec, device="cpu")
     labels = list(spec.data.features)
-    return network_figure(tr.neuron_grids(12), tr.weights(), labels, spec.model.activation, spec.model.problem, validate=validate)
+    return network_figure(
+        tr.neuron_grids(12), tr.weights(), labels, spec.model.activation, spec.model.problem, validate=validate
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,9 +38,25 @@ def _figure_for(spec: Spec, validate: bool = True) -> go.Figure:
     [
         {},
         {"hidden": (), "activation": ()},
-        {"dataset": "three_class", "problem": "multiclass", "loss": "categorical_crossentropy", "hidden": (3,), "activation": ("relu",)},
-        {"dataset": "plane", "problem": "regression", "loss": "mse", "hidden": (5, 2), "activation": ("relu", "sigmoid")},
-        {"features": ("x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"), "hidden": (16,) * 6, "activation": ("tanh",)},
+        {
+            "dataset": "three_class",
+            "problem": "multiclass",
+            "loss": "categorical_crossentropy",
+            "hidden": (3,),
+            "activation": ("relu",),
+        },
+        {
+            "dataset": "plane",
+            "problem": "regression",
+            "loss": "mse",
+            "hidden": (5, 2),
+            "activation": ("relu", "sigmoid"),
+        },
+        {
+            "features": ("x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"),
+            "hidden": (16,) * 6,
+            "activation": ("tanh",),
+        },
     ],
 )
 def test_figure_is_valid_plotly_with_one_picture_per_neuron(changes: dict[str, object]) -> None:
@@ -48,7 +67,7 @@ def test_figure_is_valid_plotly_with_one_picture_per_neuron(changes: dict[str, o
     widths = [len(spec.data.features), *spec.model.hidden, outputs]
     assert len(fig.layout.images) == sum(widths)
     weights = next(t for t in fig.data if t.name == "weights")
-    assert len(weights.x) == sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
+    assert len(weights.x) == sum(a * b for a, b in itertools.pairwise(widths))
     biases = next(t for t in fig.data if t.name == "biases")
     assert len(biases.x) == sum(widths[1:])
     assert all(text.startswith("bias ") for text in biases.hovertext)
@@ -59,7 +78,10 @@ def test_figure_is_valid_plotly_with_one_picture_per_neuron(changes: dict[str, o
 def test_links_coloured_by_sign_and_wider_with_magnitude() -> None:
     """A positive weight is a blue link, a negative one orange; a larger |w| draws a wider line."""
     grids = [np.zeros((2, 4, 4)), np.zeros((2, 4, 4)), np.zeros((1, 4, 4))]
-    weights = [(np.array([[0.1, -1.5], [2.0, -0.05]]), np.array([0.3, -0.2])), (np.array([[1.0, -1.0]]), np.array([0.0]))]
+    weights = [
+        (np.array([[0.1, -1.5], [2.0, -0.05]]), np.array([0.3, -0.2])),
+        (np.array([[1.0, -1.0]]), np.array([0.0])),
+    ]
     fig = network_figure(grids, weights, ["x₁", "x₂"], ["tanh"], "binary", validate=True)
     lines = [t for t in fig.data if t.mode == "lines" and t.line.color in (charts.BLUE, charts.ORANGE)]
     blue = sorted(t.line.width for t in lines if t.line.color == charts.BLUE)
@@ -83,7 +105,11 @@ def test_nan_and_infinity_never_reach_the_figure() -> None:
 def test_colours_and_orientation_of_neuron_pictures() -> None:
     """-1 is orange, 0 white, +1 blue; the top row of a picture is the largest x2."""
     rgb = diverging_rgb(np.array([-1.0, 0.0, 1.0]))
-    assert rgb[0].tolist() == [0xF5, 0x93, 0x22] and rgb[1].tolist() == [255, 255, 255] and rgb[2].tolist() == [0x08, 0x77, 0xBD]
+    assert (
+        rgb[0].tolist() == [0xF5, 0x93, 0x22]
+        and rgb[1].tolist() == [255, 255, 255]
+        and rgb[2].tolist() == [0x08, 0x77, 0xBD]
+    )
     assert tint_rgb(np.array([0.0]), charts.CLASS_COLORS[2])[0].tolist() == [255, 255, 255]
     values = np.repeat(np.linspace(-1, 1, 5)[:, None], 5, axis=1)  # row i = x2 index i
     pic = neuron_picture(values, "hidden")

@@ -25,7 +25,9 @@ from playground.spec import Spec
 from playground.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD_CSV = b"x1,x2,label\n" + b"".join(f"{a:.2f},{b:.2f},{int(a * b > 0)}\n".encode() for a, b in np.random.default_rng(0).uniform(-5, 5, (60, 2)))
+GOOD_CSV = b"x1,x2,label\n" + b"".join(
+    f"{a:.2f},{b:.2f},{int(a * b > 0)}\n".encode() for a, b in np.random.default_rng(0).uniform(-5, 5, (60, 2))
+)
 
 
 # -- engine helpers --------------------------------------------------------------------------
@@ -96,7 +98,9 @@ def test_xor_with_a_4_2_tanh_network_passes_095_quickly() -> None:
         if records and records[-1].val_acc is not None and records[-1].val_acc > 0.95:
             break
     assert tr.history[-1].val_acc is not None and tr.history[-1].val_acc > 0.95, tr.history[-1]
-    print(f"xor 4-2 tanh: val acc {tr.history[-1].val_acc:.3f} at epoch {tr.epoch} after {time.perf_counter() - start:.2f} s")
+    print(
+        f"xor 4-2 tanh: val acc {tr.history[-1].val_acc:.3f} at epoch {tr.epoch} after {time.perf_counter() - start:.2f} s"
+    )
 
 
 # -- the page ----------------------------------------------------------------------------------

@@ -1,6 +1,113 @@
-"""Placeholder for the losses page (being built)."""
+"""Loss functions page: BCE, CCE and MSE against the prediction, and the empirical risk of a small dataset.
 
+Link parameter: ``target`` (0 or 1). All numbers come from ``playground.loss_functions``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
-st.title("losses")
-st.info("This page is being built.")
+from playground import loss_functions as lf
+from playground.spec import Spec
+from playground.ui import charts_losses, state, widgets
+
+PAGE = "losses"
+N = len(lf.EXAMPLE_TARGETS)
+
+
+def read_link() -> None:
+    """On the first visit, take ``target`` from the link; a bad value becomes a notice."""
+    if state.get(f"{PAGE}:link_read", lambda: False):
+        return
+    notices = []
+    raw = state.query_params().get("target")
+    if raw is not None:
+        target, notice = lf.parse_target(raw)
+        state.put("target", target)
+        notices += [notice] if notice else []
+    state.put(f"notices:{PAGE}", notices)
+    state.put(f"{PAGE}:link_read", True)
+
+
+def control(key: str, default: Any, draw: Callable[[], Any]) -> Any:
+    """Draw the widget unless classroom mode hides it; either way return its value."""
+    state.get(key, lambda: default)
+    return draw() if state.visible(key) else state.get(key, lambda: default)
+
+
+read_link()
+st.title("Loss functions")
+widgets.page_header(PAGE)
+st.write(
+    "A loss measures how wrong one prediction is. Training lowers the **empirical risk**: "
+    "the average loss over the training examples."
+)
+
+left, right = st.columns(2)
+with left:
+    target = control(
+        "target", 1, lambda: st.radio("Target class y", [0, 1], key="target", horizontal=True,
+                                      format_func=lambda t: f"y = {t}")
+    )  # fmt: skip
+with right:
+    prediction = control(
+        "prediction", 0.3,
+        lambda: st.slider("Prediction ŷ = P(class 1)", 0.01, 0.99, step=0.01, key="prediction"),
+    )  # fmt: skip
+
+p = lf.prediction_axis()
+columns = st.columns(3)
+for column, name in zip(columns, lf.LOSS_NAMES, strict=True):
+    with column:
+        st.markdown(f"**{lf.LOSS_TITLES[name]}**")
+        st.latex(lf.LOSS_LATEX[name])
+        loss_here = float(lf.curve(name, target, p[:1] * 0 + prediction)[0])
+        fig = charts_losses.loss_curve_figure(p, lf.curve(name, target, p), name, lf.LOSS_TITLES[name],
+                                              prediction, loss_here)  # fmt: skip
+        st.plotly_chart(fig, key=f"curve_{name}", config={"displayModeBar": False})
+st.caption(
+    "Cross-entropy grows without bound as a confident prediction turns out wrong (clipped at ε = 1e-7, as Keras "
+    "does); the squared error never exceeds 1. For categorical cross-entropy the network predicts three classes, "
+    "gives class 1 the probability ŷ and shares the rest evenly: only the probability of the true class counts."
+)
+
+st.subheader("The empirical risk of a small dataset")
+st.latex(r"J(W) = \frac{1}{n}\sum_{i=1}^{n} L\big(y^{(i)}, f(x^{(i)}; W)\big)")
+st.write("Five examples with their targets; move the model's predictions and watch each loss and its average.")
+preds: list[float] = []
+for i, column in enumerate(st.columns(N)):
+    with column:
+        key = f"pred_{i + 1}"
+        y_i = lf.EXAMPLE_TARGETS[i]
+        preds.append(
+            control(
+                key, lf.EXAMPLE_PREDICTIONS[i],
+                partial(st.slider, f"example {i + 1} (y = {y_i}): ŷ", 0.01, 0.99, step=0.01, key=key),
+            )
+        )  # fmt: skip
+table = lf.empirical_risk(lf.EXAMPLE_TARGETS, preds)
+frame = pd.DataFrame(
+    {"target y": table.targets.astype(int), "prediction ŷ": table.predictions}
+    | {lf.LOSS_TITLES[n]: table.per_example[n] for n in lf.LOSS_NAMES},
+    index=[f"example {i + 1}" for i in range(N)],
+)
+frame.loc["mean: J(W)"] = [None, None, *(table.risk[n] for n in lf.LOSS_NAMES)]
+st.dataframe(frame.style.format(precision=4, na_rep=""), key="risk_table")
+metrics = st.columns(3)
+for column, name in zip(metrics, lf.LOSS_NAMES, strict=True):
+    column.metric(f"Empirical risk, {lf.LOSS_TITLES[name].lower()}", f"{table.risk[name]:.4f}")
+st.plotly_chart(
+    charts_losses.risk_bars_figure(table.per_example, table.risk, lf.LOSS_TITLES, list(frame.index[:N])),
+    key="risk_bars",
+    config={"displayModeBar": False},
+)
+st.caption(
+    "With two classes, categorical cross-entropy on [1 − ŷ, ŷ] is exactly binary cross-entropy. "
+    "These numbers equal torch.nn.functional's binary_cross_entropy, cross_entropy and mse_loss (a test checks it)."
+)
+state.write_url(Spec(), Spec(), {"target": str(target)})

@@ -1,6 +1,245 @@
-"""Placeholder for the optimizers page (being built)."""
+"""Gradient descent & optimizers page: walks down 2-D loss surfaces, the learning-rate lesson, mini-batches.
+
+Link parameters: ``surface``, ``optimizers`` (comma list), ``lr``, ``lesson=learning_rate``.
+Every path comes from ``playground.optim_paths`` (torch.optim's own updates); charts from
+``playground.ui.charts_optim``. A walk that diverges is cut there and reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import streamlit as st
 
-st.title("optimizers")
-st.info("This page is being built.")
+from playground import optim_paths as op
+from playground.spec import Spec
+from playground.ui import charts_optim, state, widgets
+
+PAGE = "optimizers"
+EPS_OPTIONS = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
+DECAY_OPTIONS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999)
+BATCH_OPTIONS = (1, 2, 4, 8, 16, 32, 64)
+HYPER_DEFAULTS: dict[str, Any] = {
+    "momentum_beta": 0.9, "rmsprop_rho": 0.9, "adam_beta1": 0.9, "adam_beta2": 0.999, "adagrad_init": 0.1,
+    **{f"eps_{n}": 1e-7 for n in ("rmsprop", "adagrad", "adam")},
+}  # fmt: skip
+
+
+def set_lrs(surface: op.Surface, lrs: dict[str, float]) -> None:
+    for name in op.OPTIMIZERS:
+        state.put(f"lr_{name}", op.nearest_option(lrs[name]))
+
+
+def on_surface_change() -> None:
+    """A new surface starts with the learning rates tuned for it."""
+    surface = op.get_surface(state.get("surface", lambda: "bowl"))
+    state.put("lr", op.nearest_option(surface.default_lr))
+    set_lrs(surface, surface.tuned_lr)
+
+
+def on_lr_change() -> None:
+    """The shared slider gives every optimizer the same learning rate."""
+    lr = state.get("lr", lambda: 0.05)
+    set_lrs(op.get_surface("bowl"), dict.fromkeys(op.OPTIMIZERS, lr))
+
+
+def on_lecture_defaults() -> None:
+    set_lrs(op.get_surface("bowl"), op.LECTURE_LR)
+    for key, value in HYPER_DEFAULTS.items():
+        state.put(key, value)
+
+
+def read_link() -> None:
+    """On the first visit, take surface, optimizers, lr and lesson from the link (notices for bad values)."""
+    if state.get(f"{PAGE}:link_read", lambda: False):
+        return
+    params, notices = state.query_params(), []
+    surface, notice = op.parse_surface(params.get("surface", "bowl"))
+    notices.append(notice)
+    state.put("surface", surface)
+    on_surface_change()
+    if "optimizers" in params:
+        names, notice = op.parse_optimizers(params["optimizers"])
+        state.put("optimizers", list(names))
+        notices.append(notice)
+    if "lr" in params:
+        lr, notice = op.parse_lr(params["lr"], op.nearest_option(op.get_surface(surface).default_lr))
+        state.put("lr", lr)
+        notices.append(notice)
+        if notice is None:
+            on_lr_change()
+    lesson = params.get("lesson")
+    if lesson is not None and lesson != "learning_rate":
+        notices.append(f"lesson: got {lesson[:20]!r}, the only lesson is learning_rate")
+    state.put("lesson", lesson == "learning_rate")
+    state.put(f"notices:{PAGE}", [n for n in notices if n])
+    state.put(f"{PAGE}:link_read", True)
+
+
+def control(key: str, default: Any, draw: Callable[[], Any]) -> Any:
+    """Draw the widget unless classroom mode hides it; either way return its value."""
+    state.get(key, lambda: default)
+    return draw() if state.visible(key) else state.get(key, lambda: default)
+
+
+def lr_slider(key: str, label: str, options: tuple[float, ...] = op.LR_OPTIONS, **kw: Any) -> float:
+    return float(control(key, options[len(options) // 2], lambda: st.select_slider(
+        label, options=options, key=key, format_func=lambda v: f"{v:g}", **kw)))  # fmt: skip
+
+
+def config_for(name: str) -> op.OptimizerConfig:
+    g = lambda key: state.get(key, lambda: HYPER_DEFAULTS[key])
+    return op.OptimizerConfig(
+        name, lr=state.get(f"lr_{name}", lambda: 0.01), momentum=g("momentum_beta"), rho=g("rmsprop_rho"),
+        beta1=g("adam_beta1"), beta2=g("adam_beta2"), epsilon=g(f"eps_{name}") if name in ("rmsprop", "adagrad", "adam")
+        else 1e-7, initial_accumulator=g("adagrad_init"),
+    )  # fmt: skip
+
+
+def report_divergence(walks: list[op.Walk]) -> None:
+    for w in walks:
+        if w.diverged:
+            x, y = w.final
+            st.error(
+                f"**{w.label} diverged at step {w.diverged_at}**: the update flung the weights off the map "
+                f"(last point on the path ({x:.3g}, {y:.3g})). Its path stops there; try a smaller learning rate.",
+                icon=":material/trending_up:",
+            )
+
+
+def draw_walks(surface: op.Surface, walks: list[op.Walk], colors: list[str], key: str, **kw: Any) -> None:
+    xs, ys, z = surface.grid(100)
+    fig = charts_optim.race_figure(
+        xs, ys, z, [w.label for w in walks], [w.xy for w in walks], [w.diverged_at for w in walks], colors,
+        surface.domain, surface.minima, surface.log_contours, **kw,
+    )  # fmt: skip
+    st.plotly_chart(fig, key=key, config={"displayModeBar": False})
+
+
+read_link()
+st.title("Gradient descent & optimizers")
+widgets.page_header(PAGE)
+st.write("Gradient descent walks downhill on the loss surface, one step at a time, against the gradient.")
+st.latex(r"W \leftarrow W - \eta\,\nabla_W L(W)")
+
+# -- the lesson: too small, about right, too large ------------------------------------------------------------------
+lesson = control("lesson", False, lambda: st.toggle("Show the learning-rate lesson", key="lesson"))
+if lesson:
+    st.subheader("The learning rate η: too small, about right, too large")
+    st.write("Plain SGD on the round bowl L(w) = w₁² + w₂², whose gradient is 2w: each step is w ← w(1 − 2η).")
+    cols = st.columns(3)
+    chosen = {}
+    for col, (name, default) in zip(cols, op.LESSON_LRS.items(), strict=True):
+        with col:
+            key = "lesson_" + name.split()[-1]
+            state.get(key, partial(float, default))
+            chosen[name] = lr_slider(key, f"η {name}", op.LESSON_OPTIONS)
+    lesson_walks = op.lr_lesson(chosen)
+    bowl = op.get_surface("bowl")
+    for col, (name, walk), color in zip(cols, lesson_walks.items(), ("#2ca02c", "#1f77b4", "#d62728"), strict=True):
+        with col:
+            draw_walks(bowl, [walk], [color], f"lesson_chart_{name}", animate=False, height=330, show_scale=False)
+            verdict = (
+                f"diverged at step {walk.diverged_at}" if walk.diverged else f"loss {walk.loss[-1]:.3g} after 30 steps"
+            )
+            (st.error if walk.diverged else st.info)(f"{walk.label}: {verdict}")
+    st.divider()
+
+# -- the race ---------------------------------------------------------------------------------------------------------
+st.subheader("Optimizers racing on a loss surface")
+c1, c2, c3 = st.columns([2, 3, 2])
+with c1:
+    surface_name = control("surface", "bowl", lambda: st.selectbox(
+        "Loss surface", op.SURFACES, key="surface", on_change=on_surface_change,
+        format_func=lambda n: op.SURFACE_TABLE[n].title))  # fmt: skip
+surface = op.get_surface(surface_name)
+with c2:
+    chosen_opts = control("optimizers", list(op.OPTIMIZERS), lambda: st.multiselect(
+        "Optimizers", op.OPTIMIZERS, key="optimizers", format_func=lambda n: op.OPTIMIZER_TITLES[n]))  # fmt: skip
+with c3:
+    lr_slider("lr", "Learning rate η for every optimizer (log scale)", on_change=on_lr_change)
+st.latex(surface.latex)
+c1, c2, c3, c4 = st.columns(4)
+x0, x1, y0, y1 = surface.domain
+with c1:
+    sx = control(f"start_x_{surface.name}", surface.start[0], lambda: st.slider(
+        "Start w₁", x0, x1, step=0.05, key=f"start_x_{surface.name}"))  # fmt: skip
+with c2:
+    sy = control(f"start_y_{surface.name}", surface.start[1], lambda: st.slider(
+        "Start w₂", y0, y1, step=0.01, key=f"start_y_{surface.name}"))  # fmt: skip
+with c3:
+    steps = control("steps", 200, lambda: st.slider("Steps", 10, 500, step=10, key="steps"))
+with c4:
+    show_3d = control("show_3d", False, lambda: st.checkbox("Show the 3-D surface", key="show_3d"))
+
+with st.expander("Hyperparameters of each optimizer", icon=":material/tune:"):
+    st.button("Lecture defaults (Keras): Adam η 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7", key="lecture_defaults",
+              on_click=on_lecture_defaults)  # fmt: skip
+    for col, name in zip(st.columns(len(op.OPTIMIZERS)), op.OPTIMIZERS, strict=True):
+        with col:
+            st.markdown(f"**{op.OPTIMIZER_TITLES[name]}**")
+            lr_slider(f"lr_{name}", "η")
+            for key, label, options in (
+                ("momentum_beta", "momentum β", DECAY_OPTIONS[:-1]), ("rmsprop_rho", "ρ", DECAY_OPTIONS[1:]),
+                ("adagrad_init", "initial accumulator", (0.0, 0.01, 0.1, 1.0)), ("adam_beta1", "β₁", DECAY_OPTIONS),
+                ("adam_beta2", "β₂", DECAY_OPTIONS[3:]), (f"eps_{name}", "ε", EPS_OPTIONS),
+            ):  # fmt: skip
+                if key.startswith(name[:4]) or (key == f"eps_{name}" and name in ("rmsprop", "adagrad", "adam")):
+                    control(key, HYPER_DEFAULTS[key], partial(st.select_slider, label, options=options, key=key,
+                                                              format_func=lambda v: f"{v:g}"))  # fmt: skip
+    st.caption("Each surface starts every optimizer on a learning rate that suits it; the shared slider sets all.")
+
+if not chosen_opts:
+    st.info("Pick at least one optimizer to start the race.", icon=":material/sports_score:")
+else:
+    walks = op.race(surface, [config_for(n) for n in chosen_opts], (sx, sy), steps)
+    colors = [charts_optim.OPTIMIZER_COLORS[n] for n in chosen_opts]
+    report_divergence(walks)
+    st.caption("Press **Play** under the map to watch the walks step by step, or drag the step slider.")
+    draw_walks(surface, walks, colors, "race_chart", axis_names=surface.axis_names)
+    if show_3d:
+        xs, ys, z = surface.grid(60)
+        st.plotly_chart(charts_optim.surface3d_figure(xs, ys, z, [w.label for w in walks], [w.xy for w in walks],
+                        [w.loss for w in walks], colors, surface.log_contours), key="surface_3d")  # fmt: skip
+    st.plotly_chart(charts_optim.loss_steps_figure([w.label for w in walks], [w.loss for w in walks],
+                    [w.diverged_at for w in walks], colors, surface.minimum_value()), key="loss_steps")  # fmt: skip
+    st.dataframe(
+        {"optimizer": [w.label for w in walks], "η": [config_for(n).lr for n in chosen_opts],
+         "final loss": [float(w.loss[-1]) for w in walks],
+         "final point": [f"({w.final[0]:.3f}, {w.final[1]:.3f})" for w in walks],
+         "diverged at step": [w.diverged_at for w in walks]}, key="race_table",
+    )  # fmt: skip
+
+# -- mini-batches -------------------------------------------------------------------------------------------------
+st.subheader("Stochastic gradients: mini-batches against the full batch")
+st.write(
+    f"The loss is an average over {op.N_EXAMPLES} examples. A mini-batch of B examples estimates its gradient: "
+    "cheaper steps, but noisy ones. The smaller the batch, the more the walk wanders."
+)
+c1, c2, c3 = st.columns(3)
+with c1:
+    noise_opt = control("noise_optimizer", "sgd", lambda: st.selectbox(
+        "Optimizer", op.OPTIMIZERS, key="noise_optimizer", format_func=lambda n: op.OPTIMIZER_TITLES[n]))  # fmt: skip
+with c2:
+    batch = control("batch_size", 4, lambda: st.select_slider("Batch size B", BATCH_OPTIONS, key="batch_size"))
+with c3:
+    seed = control("noise_seed", 0, lambda: st.number_input("Shuffle seed", 0, 999, step=1, key="noise_seed"))
+cfg = config_for(noise_opt)
+pair = [
+    op.minibatch_path(surface, cfg, (sx, sy), steps, op.N_EXAMPLES),
+    op.minibatch_path(surface, cfg, (sx, sy), steps, int(batch), int(seed)),
+]
+report_divergence(pair)
+draw_walks(surface, pair, ["#222222", "#e377c2"], "noise_chart", axis_names=surface.axis_names, height=460)
+st.plotly_chart(charts_optim.loss_steps_figure([w.label for w in pair], [w.loss for w in pair],
+                [w.diverged_at for w in pair], ["#222222", "#e377c2"], surface.minimum_value(), height=260),
+                key="noise_steps")  # fmt: skip
+
+extra = {
+    "surface": surface_name,
+    "optimizers": ",".join(chosen_opts) or "sgd",
+    "lr": f"{state.get('lr', lambda: 0.05):g}",
+}
+state.write_url(Spec(), Spec(), extra | ({"lesson": "learning_rate"} if lesson else {}))

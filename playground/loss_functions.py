@@ -12,6 +12,7 @@ it imports neither Streamlit nor Plotly; the tests check it against ``torch.nn.f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,7 +109,7 @@ class RiskTable:
         return {name: float(values.mean()) for name, values in self.per_example.items()}
 
 
-def empirical_risk(targets: np.ndarray | tuple[int, ...], predictions: np.ndarray | tuple[float, ...]) -> RiskTable:
+def empirical_risk(targets: Sequence[int] | np.ndarray, predictions: Sequence[float] | np.ndarray) -> RiskTable:
     """Score the same predictions with each loss; CCE uses the two-class vectors [1 − ŷ, ŷ]."""
     y = np.asarray(targets, dtype=np.float64)
     p = np.asarray(predictions, dtype=np.float64)

@@ -1,0 +1,287 @@
+"""Pure Plotly builders for the gradient-descent page: loss surfaces, animated optimizer paths, loss curves.
+
+Arrays in, a figure out; no ``st.`` and no torch. Paths arrive already cut where they
+diverged (finite numbers only); they are sanitised again with ``finite`` all the same.
+The race figure carries Plotly animation frames: the browser plays them (Play button
+or the step slider) without a round trip to the server.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from playground.ui.charts import _base_layout, finite
+
+OPTIMIZER_COLORS = {
+    "sgd": "#d62728",
+    "momentum": "#ff7f0e",
+    "rmsprop": "#2ca02c",
+    "adagrad": "#9467bd",
+    "adam": "#1f77b4",
+}
+EXTRA_COLORS = ("#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd")
+#: The animation's frame duration: 50 ms asks the browser for 20 frames a second.
+FRAME_MS = 50
+MAX_FRAMES = 100
+
+
+class FramedFigure(go.Figure):
+    """A Figure whose animation frames are plain JSON-ready dicts that Plotly does not validate.
+
+    Building a hundred validated ``go.Frame`` objects of scatter traces takes about a second
+    of server time per redraw; these dicts take milliseconds. ``to_dict``/``to_plotly_json``
+    (what Streamlit and ``plotly.io`` serialise) add them as the figure's ``frames``.
+    """
+
+    def set_frame_dicts(self, frames: list[dict[str, Any]]) -> None:
+        self._frame_dicts = frames
+
+    def frame_dicts(self) -> list[dict[str, Any]]:
+        return list(getattr(self, "_frame_dicts", []))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.frame_dicts():
+            out["frames"] = self.frame_dicts()
+        return out
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return self.to_dict()
+
+
+def _contour_values(z: np.ndarray, log: bool) -> np.ndarray:
+    """Contour colours: log10(1 + L − min) for surfaces that span many orders (Rosenbrock)."""
+    z = finite(z, fill=0.0, limit=1e12).astype(np.float64)
+    if log:
+        return np.log10(1.0 + z - z.min()).astype(np.float32)
+    return z.astype(np.float32)
+
+
+def _clamp(x: float, y: float, domain: tuple[float, float, float, float]) -> tuple[float, float]:
+    x0, x1, y0, y1 = domain
+    return min(max(x, x0), x1), min(max(y, y0), y1)
+
+
+def race_figure(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    z: np.ndarray,
+    labels: Sequence[str],
+    paths: Sequence[np.ndarray],
+    diverged_at: Sequence[int | None],
+    colors: Sequence[str],
+    domain: tuple[float, float, float, float],
+    minima: Sequence[tuple[float, float]] = (),
+    log_contours: bool = False,
+    animate: bool = True,
+    axis_names: tuple[str, str] = ("w₁", "w₂"),
+    height: int = 520,
+    title: str | None = None,
+    show_scale: bool = True,
+) -> go.Figure:
+    """Contours of the loss with each optimizer's path; with ``animate`` the paths grow step by step.
+
+    Each path has three traces: its line so far, its current point, and an ✕ where it
+    diverged (clamped to the map's edge, shown once the animation reaches that step).
+    """
+    fig = FramedFigure()
+    fig.add_trace(
+        go.Contour(
+            x=finite(xs),
+            y=finite(ys),
+            z=_contour_values(z, log_contours),
+            colorscale="Viridis",
+            reversescale=False,
+            ncontours=30,
+            contours=dict(coloring="heatmap", showlines=True),
+            line=dict(width=0.5, color="rgba(255,255,255,0.5)"),
+            showscale=show_scale,
+            colorbar=dict(title=dict(text="log₁₀(1+L)" if log_contours else "L", side="right"), thickness=12),
+            hovertemplate=f"{axis_names[0]}=%{{x:.2f}}<br>{axis_names[1]}=%{{y:.2f}}<extra></extra>",
+            opacity=0.85,
+        )
+    )
+    if minima:
+        fig.add_trace(
+            go.Scatter(
+                x=[m[0] for m in minima],
+                y=[m[1] for m in minima],
+                mode="markers",
+                marker=dict(symbol="star", size=14, color="white", line=dict(color="black", width=1)),
+                name="minimum",
+                hoverinfo="skip",
+            )
+        )
+    clean = [finite(p, limit=1e6).reshape(-1, 2) for p in paths]
+    first_path_trace = len(fig.data)
+    for label, xy, color in zip(labels, clean, colors, strict=True):
+        fig.add_trace(
+            go.Scatter(
+                x=xy[:, 0], y=xy[:, 1], mode="lines+markers", name=label,
+                line=dict(color=color, width=2.5), marker=dict(size=_head_sizes(len(xy)), color=color),
+                hovertemplate=label + ": step %{pointNumber}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
+            )
+        )  # fmt: skip
+    divergence_traces = []
+    for label, xy, div, color in zip(labels, clean, diverged_at, colors, strict=True):
+        if div is None:
+            continue
+        dx, dy = _clamp(float(xy[-1, 0]), float(xy[-1, 1]), domain)
+        divergence_traces.append((len(fig.data), len(xy) - 1, dx, dy, f"{label} diverged at step {div}"))
+        fig.add_trace(
+            go.Scatter(
+                x=[dx], y=[dy], mode="markers+text", showlegend=False, hoverinfo="skip",
+                marker=dict(symbol="x", size=16, color=color, line=dict(color="black", width=1)),
+                text=[f"{label} diverged at step {div}"], textposition="bottom center",
+                textfont=dict(color="white", size=12),
+            )
+        )  # fmt: skip
+    x0, x1, y0, y1 = domain
+    fig.update_xaxes(range=[x0, x1], title_text=axis_names[0], showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[y0, y1], title_text=axis_names[1], showgrid=False, zeroline=False)
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0))
+    longest = max((len(xy) for xy in clean), default=1)
+    _base_layout(fig, height, title)
+    if animate and longest > 1:
+        _add_frames(fig, clean, first_path_trace, divergence_traces, longest)
+    return fig
+
+
+def typed(arr: np.ndarray, dtype: str = "<f4") -> dict[str, str]:
+    """A numpy array as Plotly's base64 typed-array spec (what plotly.py sends for arrays): 4 bytes a number."""
+    data = np.ascontiguousarray(arr, dtype=dtype)
+    return {"dtype": data.dtype.str.lstrip("<|="), "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def _head_sizes(n: int) -> np.ndarray:
+    """Small dots along a path and a big one at its current end."""
+    sizes = np.full(n, 3, dtype=np.uint8)
+    sizes[-1] = 12
+    return sizes
+
+
+def _add_frames(
+    fig: FramedFigure,
+    clean: Sequence[np.ndarray],
+    first: int,
+    divergence_traces: Sequence[tuple[int, int, float, float, str]],
+    longest: int,
+) -> None:
+    """Frames that show each path up to a step (at most MAX_FRAMES, evenly spread), a slider and Play/Pause."""
+    n_frames = min(MAX_FRAMES, longest)
+    steps = np.unique(np.round(np.linspace(0, longest - 1, n_frames)).astype(int))
+    path_indices = list(range(first, first + len(clean)))
+    frames: list[dict[str, Any]] = []
+    for s in steps:
+        data: list[dict[str, object]] = []
+        for xy in clean:
+            k = min(int(s), len(xy) - 1)
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": typed(xy[: k + 1, 0]),
+                    "y": typed(xy[: k + 1, 1]),
+                    "marker": {"size": typed(_head_sizes(k + 1), "u1")},
+                }
+            )
+        for _index, end, dx, dy, text in divergence_traces:
+            shown = s >= end
+            data.append({"type": "scatter", "x": [dx] if shown else [], "y": [dy] if shown else [],
+                         "text": [text] if shown else []})  # fmt: skip
+        frames.append({"name": str(int(s)), "data": data, "traces": path_indices + [d[0] for d in divergence_traces]})
+    play = dict(frame=dict(duration=FRAME_MS, redraw=False), transition=dict(duration=0), mode="immediate")
+    still = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
+    fig.update_layout(
+        updatemenus=[
+            dict(
+                type="buttons", direction="left", x=0.0, y=-0.1, xanchor="left", yanchor="top", showactive=False,
+                buttons=[
+                    dict(label="Play", method="animate", args=[None, play]),
+                    dict(label="Pause", method="animate", args=[[None], still]),
+                ],
+            )
+        ],
+        sliders=[
+            dict(
+                active=len(steps) - 1, x=0.12, y=-0.06, len=0.88, xanchor="left", yanchor="top",
+                currentvalue=dict(prefix="step ", font=dict(size=13)), pad=dict(t=10),
+                steps=[dict(label=str(int(s)), method="animate", args=[[str(int(s))], still]) for s in steps],
+            )
+        ],
+        margin=dict(b=110),
+    )  # fmt: skip
+    fig.set_frame_dicts(frames)
+
+
+def surface3d_figure(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    z: np.ndarray,
+    labels: Sequence[str],
+    paths: Sequence[np.ndarray],
+    losses: Sequence[np.ndarray],
+    colors: Sequence[str],
+    log_contours: bool = False,
+    axis_names: tuple[str, str] = ("w₁", "w₂"),
+    height: int = 520,
+) -> go.Figure:
+    """The loss as a 3-D surface with the paths lying on it (log10(1 + L) for wide-ranging surfaces)."""
+    zz = _contour_values(z, log_contours)
+    z_min = float(finite(z, limit=1e12).min())
+    fig = go.Figure(go.Surface(x=finite(xs), y=finite(ys), z=zz, colorscale="Viridis", opacity=0.85, showscale=False))
+    for label, xy, loss, color in zip(labels, paths, losses, colors, strict=True):
+        lz = finite(loss, limit=1e12).astype(np.float64)
+        lz = np.log10(1.0 + lz - z_min) if log_contours else lz
+        xy = finite(xy, limit=1e6).reshape(-1, 2)
+        fig.add_trace(
+            go.Scatter3d(
+                x=xy[:, 0], y=xy[:, 1], z=finite(lz), mode="lines+markers", name=label,
+                line=dict(color=color, width=5), marker=dict(size=2, color=color),
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        scene=dict(
+            xaxis_title=axis_names[0], yaxis_title=axis_names[1], zaxis_title="log₁₀(1+L)" if log_contours else "L"
+        ),
+        height=height,
+        margin=dict(l=0, r=0, t=10, b=0),
+    )
+    return fig
+
+
+def loss_steps_figure(
+    labels: Sequence[str],
+    losses: Sequence[np.ndarray],
+    diverged_at: Sequence[int | None],
+    colors: Sequence[str],
+    floor: float,
+    height: int = 320,
+    title: str | None = None,
+) -> go.Figure:
+    """Loss above the surface's minimum against the step, on a log scale; ✕ where a walk diverged."""
+    fig = go.Figure()
+    for label, loss, div, color in zip(labels, losses, diverged_at, colors, strict=True):
+        gap = np.maximum(finite(loss, limit=1e12).astype(np.float64) - floor, 1e-12)
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(len(gap)), y=gap.astype(np.float32), mode="lines", name=label,
+                line=dict(color=color, width=2),
+                hovertemplate=label + "<br>step %{x}: %{y:.3g}<extra></extra>",
+            )
+        )  # fmt: skip
+        if div is not None and len(gap):
+            fig.add_trace(
+                go.Scatter(
+                    x=[len(gap) - 1], y=[float(gap[-1])], mode="markers+text", showlegend=False,
+                    marker=dict(symbol="x", size=14, color=color), text=[f"diverged at step {div}"],
+                    textposition="top left", hoverinfo="skip",
+                )
+            )  # fmt: skip
+    fig.update_xaxes(title_text="step", rangemode="tozero", showgrid=True, gridcolor="#eee")
+    fig.update_yaxes(title_text="loss − minimum (log scale)", type="log", showgrid=True, gridcolor="#eee")
+    return _base_layout(fig, height, title)

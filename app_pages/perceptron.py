@@ -225,8 +225,10 @@ def training_view() -> None:
         config={"displayModeBar": False},
     )
     epochs = [r.epoch for r in history]
+    curves = charts.curves_figure(epochs, [r.train_loss for r in history], [r.val_loss for r in history], height=420)
+    curves.update_yaxes(rangemode="tozero")  # a stuck loss (xor: ln 2 ≈ 0.693) must look flat, not noisy
     p2.plotly_chart(
-        charts.curves_figure(epochs, [r.train_loss for r in history], [r.val_loss for r in history], height=420),
+        curves,
         key="pc_loss",
         config={"displayModeBar": False},
     )

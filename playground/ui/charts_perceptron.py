@@ -84,15 +84,22 @@ def plane_figure(
             go.Scatter(
                 x=[px],
                 y=[py],
-                mode="markers+text",
+                mode="markers",
                 marker=dict(symbol="star", size=18, color="#ffd700", line=dict(color="black", width=1.5)),
-                text=[point_label],
-                textposition="top center",
-                textfont=dict(size=13),
                 name="your input x",
                 hovertemplate="x₁=%{x:.2f}<br>x₂=%{y:.2f}<extra>your input</extra>",
             )
         )
+        if point_label:
+            fig.add_annotation(
+                x=px,
+                y=py,
+                text=point_label,
+                showarrow=False,
+                yshift=20,
+                bgcolor="rgba(255,255,255,0.85)",
+                font=dict(size=13),
+            )
     lim = float(max(abs(axis[0]), abs(axis[-1])))
     fig.update_xaxes(range=[-lim, lim], title_text="x₁", constrain="domain", showgrid=False, zeroline=True)
     fig.update_yaxes(range=[-lim, lim], title_text="x₂", scaleanchor="x", scaleratio=1, showgrid=False, zeroline=True)

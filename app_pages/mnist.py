@@ -182,10 +182,15 @@ with st.expander("The same model as code: Keras (as in the lecture) and PyTorch"
 running = bool(state.get(K_RUNNING, bool))
 done = tr is not None and tr.done
 buttons = st.columns(4)
-buttons[0].button("Continue" if tr is not None and tr.epoch and not done else "Train", key="train", on_click=start,
-                  disabled=running, icon=":material/play_arrow:", type="primary")  # fmt: skip
-buttons[1].button("Stop", key="stop", on_click=stop, disabled=not running, icon=":material/stop:")
-buttons[2].button("Reset", key="reset", on_click=reset, icon=":material/restart_alt:")
+train_label = "Train again" if done else "Continue" if tr is not None and tr.epoch else "Train"
+if state.visible("train"):
+    buttons[0].button(
+        train_label, key="train", on_click=start, disabled=running, icon=":material/play_arrow:", type="primary"
+    )
+if state.visible("stop"):
+    buttons[1].button("Stop", key="stop", on_click=stop, disabled=not running, icon=":material/stop:")
+if state.visible("reset"):
+    buttons[2].button("Reset", key="reset", on_click=reset, icon=":material/restart_alt:")
 
 
 @st.fragment(run_every=0.25 if running else None)
@@ -208,7 +213,8 @@ def training_view() -> None:
     if last is not None:
         text += f" · validation accuracy {100 * (last.val_acc or 0):.2f} % · lr {tr.lr:.2g}"
     st.progress(min(tr.epoch / epochs, 1.0), text=text)
-    st.caption(f"Device: {describe(tr.device)} · {tr.seconds:.1f} s of training. {tr.status_text()}")
+    note = tr.status_text() if tr.history else "No epochs yet: these are the initial (or loaded) weights."
+    st.caption(f"Device: {describe(tr.device)} · {tr.seconds:.1f} s of training. {note}")
     if tr.history:
         h = tr.history
         figs = charts.training_figures(
@@ -238,10 +244,13 @@ if results is not None and not running:
     t_cm.plotly_chart(charts.confusion_figure(results.confusion, class_names), key="confusion", width="stretch")
     t_cls.plotly_chart(charts.per_class_figure(results.per_class_acc, class_names), key="per_class", width="stretch")
     wrong = mt.misclassified(results, 24)
-    caps = [f"{class_names[results.labels[i]][:7]}→{class_names[results.predicted[i]][:7]} "
-            f"{100 * results.probs[i, results.predicted[i]]:.0f}%" for i in wrong]  # fmt: skip
-    t_wrong.caption("Test digits the network got wrong, most confident first: true → predicted, probability.")
-    t_wrong.plotly_chart(charts.gallery_figure(test_x[wrong], caps), key="wrong")
+    t_wrong.caption(
+        "Test digits the network got wrong, the most confident first: true → predicted, and the probability of each."
+    )
+    gallery = charts.mistakes_figure(
+        test_x[wrong], results.labels[wrong], results.predicted[wrong], results.probs[wrong], class_names
+    )
+    t_wrong.plotly_chart(gallery, key="wrong")
     t_w.caption("Each tile is one first-layer neuron's 784 weights: blue pixels push it up, orange pixels down.")
     t_w.plotly_chart(charts.weights_figure(results.first_layer), key="weights", width="stretch")
 
@@ -249,11 +258,14 @@ if results is not None and not running:
 st.subheader("Try it")
 if tr is None:
     st.info("Train the network (or load a saved model below) to try it on your own digit.", icon=":material/info:")
-elif not running:
+elif running:
+    st.caption("Stop the training (or let it finish) to try the network.")
+else:
     draw_col, pick_col = st.columns(2)
     with draw_col:
         st.markdown("**Draw a digit** (white on black, like MNIST)")
-        canvas = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", width=280, height=280,
+        st.write("")  # room for the canvas's toolbar
+        canvas = None if not state.visible("canvas") else st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000", width=280, height=280,
                            drawing_mode="freedraw", return_image_data=True, key="canvas")  # fmt: skip
         raw = canvas.image_data if canvas is not None else None
         digit = mt.preprocess_digit(raw) if raw is not None else None
@@ -275,11 +287,12 @@ elif not running:
 # -- 5. keep it ----------------------------------------------------------------------------------------
 st.subheader("Keep it")
 keep = st.columns(2)
-if tr is not None and not running:
+if tr is not None and not running and state.visible("download"):
     keep[0].download_button("Download the model (.safetensors)", mt.save_model(tr.model, tr.spec), key="download",
                             file_name=f"{tr.spec.data.dataset}-{'-'.join(map(str, tr.spec.model.hidden))}.safetensors",
                             mime="application/octet-stream", icon=":material/download:")  # fmt: skip
-keep[1].file_uploader("Load a saved model", type=["safetensors"], key="upload", on_change=upload)
+if state.visible("upload"):
+    keep[1].file_uploader("Load a saved model", type=["safetensors"], key="upload", on_change=upload)
 message = state.get("mnist:upload_error", lambda: "")
 if message:
     (keep[1].success if message.startswith("Loaded") else keep[1].error)(message)

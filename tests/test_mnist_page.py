@@ -203,3 +203,13 @@ def test_upload_good_and_bad_model_files(data_env: Path, mnist_dir: Path) -> Non
     at.file_uploader(key="upload").set_value(("changed.safetensors", bytes(damaged), "application/octet-stream")).run()
     assert any("checksum" in e.value for e in at.error)
     assert trainer_of(at) is loaded
+
+
+def test_classroom_mode_hides_controls(data_env: Path) -> None:
+    """?hide=... removes those controls; the page still works without them."""
+    at = open_page({"hide": "lr,hidden,upload,reset"})
+    keys = {w.key for w in at.select_slider} | {w.key for w in at.text_input} | {b.key for b in at.button}
+    assert "lr" not in keys and "hidden" not in keys and "reset" not in keys and "train" in keys
+    assert not at.get("file_uploader")
+    at.slider(key="dropout").set_value(0.2).run()
+    assert not at.exception and trainer_of(at) is None

@@ -92,7 +92,7 @@ def gallery_figure(
         return _base_layout(fig, 120, title)
     columns = min(columns, n)
     side = imgs.shape[1]
-    caption_px = 14
+    caption_px = 18  # room for two lines of caption (use "<br>" between them)
     # Each tile: the digit, then a white band for its caption; white gaps between tiles.
     tiles = np.stack([np.pad(im, ((0, caption_px), (0, 0)), constant_values=1.0) for im in imgs])
     grid = mosaic(tiles, columns, fill=1.0)
@@ -107,12 +107,26 @@ def gallery_figure(
             text=caption,
             showarrow=False,
             font=dict(size=10, color="black"),
+            align="center",
         )
     rows = -(-n // columns)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     height = int(rows * tile_px * (side + caption_px) / side) + (40 if title else 10)
     return _base_layout(fig, height, title)
+
+
+def mistakes_figure(
+    images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, probs: np.ndarray, class_names: Sequence[str]
+) -> go.Figure:
+    """Misclassified digits captioned "true → predicted" and the probabilities of both classes."""
+    names = [str(n)[:8] for n in class_names]
+    p = np.clip(finite(probs), 0.0, 1.0)
+    captions = [
+        f"{names[t]} → {names[q]}<br>P({names[q]}) {100 * pr[q]:.0f}% · P({names[t]}) {100 * pr[t]:.0f}%"
+        for t, q, pr in zip(np.asarray(labels, int), np.asarray(predicted, int), p, strict=True)
+    ]
+    return gallery_figure(images, captions, columns=8, tile_px=100)
 
 
 def weights_figure(first_layer: np.ndarray, columns: int = 16, limit: int = 64, height: int | None = None) -> go.Figure:
@@ -177,15 +191,17 @@ def digit_figure(image: np.ndarray, title: str | None = None, height: int = 220)
 
 
 def _mark_epochs(fig: go.Figure, lr_drops: Sequence[int], stop_epoch: int | None) -> go.Figure:
+    # A drop decided after epoch k acts from epoch k + 1: the line sits between them.
     for i, epoch in enumerate(lr_drops):
-        fig.add_vline(
-            x=epoch + 0.5,
-            line=dict(color="#9467bd", dash="dot", width=1),
-            annotation_text="lr ÷" if i == 0 else None,
-            annotation_position="bottom right",
-        )
+        label = dict(annotation_text="lr ↓", annotation_position="top left") if i == 0 else {}
+        fig.add_vline(x=epoch + 0.5, line=dict(color="#9467bd", dash="dot", width=1), **label)
     if stop_epoch is not None:
-        fig.add_vline(x=stop_epoch, line=dict(color="red", dash="dash"), annotation_text=f"early stop {stop_epoch}")
+        fig.add_vline(
+            x=stop_epoch,
+            line=dict(color="red", dash="dash"),
+            annotation_text=f"early stop {stop_epoch}",
+            annotation_position="bottom left",
+        )
     return fig
 
 
@@ -204,7 +220,8 @@ def training_figures(
     """Loss, accuracy (%) and learning-rate curves; lr drops (after epoch k) and the early stop marked."""
     loss = curves_figure(epochs, train_loss, val_loss, "loss", best_epoch=best_epoch, height=height, title="Loss")
     pct = [[None if a is None else 100 * a for a in seq] for seq in (train_acc, val_acc)]
-    acc = curves_figure(epochs, pct[0], pct[1], "accuracy (%)", height=height, title="Accuracy")
+    acc = curves_figure(epochs, pct[0], pct[1], "accuracy", height=height, title="Accuracy")
+    acc.update_yaxes(title_text="accuracy (%)")
     for fig in (loss, acc):
         _mark_epochs(fig, lr_drops, stop_epoch)
     rate = go.Figure(

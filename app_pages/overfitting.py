@@ -1,6 +1,295 @@
-"""Placeholder for the overfitting page (being built)."""
+"""Overfitting & regularization lab: watch the gap open, then close it.
 
+The sidebar holds the data, the network and each remedy of the lecture
+(dropout, L2/L1, early stopping, reduce-LR-on-plateau); every setting is in the
+URL. Play trains live in a fragment: the loss curves with the gap shaded and
+the decision boundary beside them. Each finished run is kept (up to ten) to
+overlay, to compare boundaries and to download as CSV. All numbers come from
+``playground.overfitting``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
-st.title("overfitting")
-st.info("This page is being built.")
+from playground import datasets
+from playground import overfitting as of
+from playground.spec import SpecError
+from playground.trainer import STOP_DIVERGED, Trainer
+from playground.ui import charts, live, state, widgets
+from playground.ui import charts_overfitting as co
+
+FRAME_SECONDS = 0.15
+GRID = 60
+WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256)
+RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+PENALTIES = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+DELTAS = (0.0, 0.0001, 0.001, 0.01, 0.1)
+MIN_LRS = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
+
+st.title("Overfitting & regularization")
+widgets.page_header(of.PAGE)
+st.caption(
+    "Few noisy points and a big network: the training loss falls towards zero while the validation loss turns up. "
+    "Press **Play**, watch the gap open, then switch on a remedy and train again: the data and the initial "
+    "weights stay the same, so only the remedy differs."
+)
+spec, limit_notices = of.fit_to_page(state.page_spec(of.PAGE, of.DEFAULT_SPEC))
+for notice in limit_notices:
+    st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
+
+
+def control(kind: str, key: str, label: str, value: Any, **kw: Any) -> Any:
+    """A sidebar widget named ``key`` (skipped in classroom mode, then the spec's value stays)."""
+    if not state.visible(key):
+        return value
+    if kind in ("select_slider", "selectbox"):
+        opts = list(kw.pop("options"))
+        if value not in opts:  # a value from a link that the list lacks
+            opts = sorted([*opts, value]) if kind == "select_slider" else [*opts, value]
+        if kind == "selectbox":
+            return st.sidebar.selectbox(label, opts, index=opts.index(value), key=key, **kw)
+        return st.sidebar.select_slider(label, opts, value=value, key=key, format_func=lambda v: f"{v:g}", **kw)
+    return getattr(st.sidebar, kind)(label, value=value, key=key, **kw)
+
+
+d, m, t = spec.data, spec.model, spec.train
+sb = st.sidebar
+sb.header("Data", divider="gray")
+new: dict[str, Any] = {
+    "dataset": control("selectbox", "dataset", "Data set", d.dataset, options=list(of.PAGE_DATASETS))
+}
+new["samples"] = control(
+    "slider", "samples", "Points (training + validation)", d.samples, min_value=10, max_value=of.MAX_SAMPLES
+)
+new["noise"] = control("slider", "noise", "Noise (%)", float(d.noise), min_value=0.0, max_value=50.0, step=1.0)
+new["validation_split"] = control(
+    "slider",
+    "validation_split",
+    "Share held out for validation",
+    d.validation_split,
+    min_value=0.05,
+    max_value=0.9,
+    step=0.05,
+)
+n_train, n_val = of.split_counts(new["samples"], new["validation_split"])
+sb.caption(f"{n_train} training points, {n_val} validation points.")
+sb.header("Network", divider="gray")
+layers = control("slider", "layers", "Hidden layers", len(m.hidden), min_value=0, max_value=of.MAX_LAYERS)
+width = control("select_slider", "width", "Neurons per layer", max(m.hidden, default=64), options=list(WIDTHS))
+activation = control(
+    "selectbox", "activation", "Activation", (m.activation or ("tanh",))[0], options=["tanh", "relu", "sigmoid"]
+)
+if layers != len(m.hidden) or (m.hidden and width != max(m.hidden)) or (m.activation and activation != m.activation[0]):
+    new["hidden"], new["activation"] = (width,) * layers, (activation,)
+new["lr"] = control("select_slider", "lr", "Learning rate (Adam)", t.lr, options=list(RATES))
+new["epochs"] = control("slider", "epochs", "Epochs", t.epochs, min_value=10, max_value=of.MAX_EPOCHS, step=10)
+sb.header("Remedies", divider="gray")
+new["dropout"] = control("slider", "dropout", "Dropout rate", m.dropout, min_value=0.0, max_value=0.9, step=0.05)
+new["l2"] = control("select_slider", "l2", "L2 strength", t.l2, options=list(PENALTIES))
+new["l1"] = control("select_slider", "l1", "L1 strength", t.l1, options=list(PENALTIES))
+new["early_stopping"] = control("toggle", "early_stopping", "Early stopping", t.early_stopping)
+if new["early_stopping"]:
+    new["early_stopping_patience"] = control(
+        "slider",
+        "early_stopping_patience",
+        "Patience (epochs)",
+        t.early_stopping_patience,
+        min_value=0,
+        max_value=max(200, t.early_stopping_patience),
+    )
+    new["early_stopping_min_delta"] = control(
+        "select_slider", "early_stopping_min_delta", "min_delta", t.early_stopping_min_delta, options=list(DELTAS)
+    )
+    new["restore_best_weights"] = control(
+        "checkbox", "restore_best_weights", "Restore best weights", t.restore_best_weights
+    )
+new["reduce_lr"] = control("toggle", "reduce_lr", "Reduce LR on plateau", t.reduce_lr)
+if new["reduce_lr"]:
+    new["reduce_lr_factor"] = control(
+        "slider", "reduce_lr_factor", "Factor", t.reduce_lr_factor, min_value=0.05, max_value=0.95, step=0.05
+    )
+    new["reduce_lr_patience"] = control(
+        "slider",
+        "reduce_lr_patience",
+        "Patience (epochs)",
+        t.reduce_lr_patience,
+        min_value=0,
+        max_value=max(200, t.reduce_lr_patience),
+    )
+    new["reduce_lr_min_lr"] = control(
+        "select_slider", "reduce_lr_min_lr", "min_lr", t.reduce_lr_min_lr, options=list(MIN_LRS)
+    )
+speed = control("slider", "speed", "Epochs per frame", 5, min_value=1, max_value=50) if state.visible("speed") else 5
+try:
+    spec = of.fit_to_page(of.spec_for_controls(spec, new))[0]
+except SpecError as exc:
+    st.error(f"That setting cannot be used: {exc}", icon=":material/error:")
+state.set_page_spec(of.PAGE, spec, of.DEFAULT_SPEC)
+
+
+def trainer() -> Trainer:
+    """This user's trainer for the current spec (a new run from the same initial weights when it changes)."""
+    tr: Trainer | None = state.get("of:trainer", lambda: None)
+    current = state.page_spec(of.PAGE, of.DEFAULT_SPEC)
+    if tr is None or tr.spec != current:
+        tr = Trainer(current, device="cpu")
+        state.put("of:trainer", tr)
+    return tr
+
+
+def running() -> bool:
+    return bool(state.get("of:running", lambda: False))
+
+
+def keep_run(tr: Trainer) -> None:
+    """Keep a finished run (once) among the session's runs."""
+    key = (tr.spec, tr.epoch, tr.stop_reason)
+    if tr.done and state.get("of:kept", lambda: None) != key:
+        runs: list[of.RunRecord] = state.get("of:runs", list)
+        state.put("of:runs", of.add_run(runs, of.record_from_trainer(tr, [r.name for r in runs])))
+        state.put("of:kept", key)
+
+
+def stop() -> None:
+    state.put("of:running", False)
+    live.release()
+
+
+def toggle_play() -> None:
+    if running():
+        stop()
+    else:
+        state.put("of:running", not trainer().done)
+
+
+def reset() -> None:
+    stop()
+    trainer().reset()
+
+
+def run_to_end() -> None:
+    """Train the rest of the run now (up to 3 s; the rest goes on live)."""
+    tr = trainer()
+    tr.train(epochs=tr.spec.train.epochs, max_seconds=3.0)
+    keep_run(tr)
+    state.put("of:running", not tr.done)
+
+
+cols = st.columns([1, 1, 1.4, 4])
+if state.visible("play"):
+    playing = running()
+    cols[0].button("Pause" if playing else "Play", key="play", on_click=toggle_play, type="primary",
+                   icon=":material/pause:" if playing else ":material/play_arrow:", use_container_width=True)  # fmt: skip
+if state.visible("reset"):
+    cols[1].button("Reset", key="reset", on_click=reset, icon=":material/restart_alt:", use_container_width=True)
+if state.visible("run_to_end"):
+    cols[2].button("Train to the end", key="run_to_end", on_click=run_to_end, icon=":material/fast_forward:",
+                   use_container_width=True)  # fmt: skip
+
+
+def live_charts(tr: Trainer) -> None:
+    """The curves with the gap and markers, the words, and the current decision boundary."""
+    h = tr.history
+    analysis = of.analyse(h, tr.restored_epoch)
+    stop_epoch = tr.epoch if tr.stop_reason == "early_stopping" else None
+    epochs = [r.epoch for r in h]
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        loss_fig = co.gap_figure(
+            epochs, [r.train_loss for r in h], [r.val_loss for r in h], "loss", tr.best_epoch if h else None,
+            stop_epoch, tr.restored_epoch, analysis.onset_epoch if analysis else None,
+            [r.lr for r in h] if tr.spec.train.reduce_lr else None, tr.lr_drops, height=340,
+        )  # fmt: skip
+        st.plotly_chart(loss_fig, key="of_loss", config={"displayModeBar": False})
+        acc_fig = co.gap_figure(epochs, [r.train_acc for r in h], [r.val_acc for r in h], "accuracy", height=220)
+        st.plotly_chart(acc_fig, key="of_acc", config={"displayModeBar": False})
+    with right:
+        axis, _ = datasets.grid(GRID)
+        x = tr.data
+        title = f"Epoch {tr.epoch}" + (f" · restored weights of epoch {tr.restored_epoch}" if tr.restored_epoch else "")
+        fig = charts.boundary_figure(axis, tr.predict_grid(GRID), tr.spec.model.problem, x.x_train.numpy(),
+                                     x.y_train.numpy(), x.x_val.numpy(), x.y_val.numpy(), height=420, title=title)  # fmt: skip
+        st.plotly_chart(fig, key="of_boundary", config={"displayModeBar": False})
+        st.caption("Filled dots: training points; rings: validation points.")
+    st.markdown(of.describe(analysis, len(tr.x_train)))
+    if tr.stop_reason == STOP_DIVERGED:
+        st.error(tr.status_text(), icon=":material/error:")
+    elif tr.done:
+        st.info(tr.status_text(), icon=":material/flag:")
+
+
+@st.fragment(run_every=FRAME_SECONDS if running() else None)
+def live_view() -> None:
+    """Train a few epochs per tick (within the frame budget), then redraw."""
+    tr = trainer()
+    if running():
+        if live.acquire():
+            tr.train(epochs=int(state.get("speed", lambda: 5)), max_seconds=live.FRAME_BUDGET_SECONDS)
+        else:
+            st.info(live.queued_message(), icon=":material/hourglass_top:")
+        if tr.done:
+            stop()
+            keep_run(tr)
+            st.rerun()
+    live_charts(tr)
+
+
+live_view()
+st.header("Compare runs", divider="gray")
+runs: list[of.RunRecord] = state.get("of:runs", list)
+if not runs:
+    st.info("Each finished run is kept here (up to ten), named by its settings: overlay them, compare their "
+            "boundaries and download their histories.", icon=":material/compare_arrows:")  # fmt: skip
+    st.stop()
+names = [r.name for r in runs]
+# A newly kept run joins the overlay; runs the user took out stay out.
+seen: list[str] = state.get("of:seen", list)
+selected = [n for n in state.get("compare", lambda: names) if n in names] + [n for n in names if n not in seen]
+state.put("compare", list(dict.fromkeys(selected)))
+state.put("of:seen", names)
+chosen_names = st.multiselect("Runs to overlay", names, key="compare") if state.visible("compare") else names
+chosen = [r for r in runs if r.name in chosen_names]
+metric = (
+    st.radio("Curves", ["loss", "accuracy"], horizontal=True, key="overlay_metric")
+    if state.visible("overlay_metric")
+    else "loss"
+)
+curves = [
+    co.RunCurves(r.name, [e.epoch for e in r.history], [getattr(e, f"train_{'acc' if metric == 'accuracy' else 'loss'}") for e in r.history],
+                 [getattr(e, f"val_{'acc' if metric == 'accuracy' else 'loss'}") for e in r.history], r.stop_epoch, r.best_epoch)
+    for r in chosen
+]  # fmt: skip
+st.plotly_chart(
+    co.overlay_figure(curves, metric, height=420 + 22 * len(curves)), key="of_overlay", config={"displayModeBar": False}
+)
+for r in chosen:
+    ref = of.reference_for(runs, r)
+    if r.diverged:
+        st.error(
+            f"**{r.name}** diverged at epoch {r.diverged_epoch}: lower the learning rate.", icon=":material/error:"
+        )
+    elif ref is not None:
+        st.markdown("- " + of.narrowing_words(ref, r))
+    elif of.has_remedy(r.spec):
+        st.markdown(f"- **{r.name}**: train the same setup with no remedy to see how much it narrows the gap.")
+axis, _ = datasets.grid(of.RUN_GRID)
+for start in range(0, len(chosen), 4):
+    row = st.columns(4)
+    for col, r in zip(row, chosen[start : start + 4], strict=False):
+        data = datasets.make_2d(r.spec)
+        col.plotly_chart(co.small_boundary(axis, r.grid, r.spec.model.problem, data.x_train.numpy(), data.y_train.numpy(), r.name),
+                         key=f"of_small_{start}_{r.name}", config={"displayModeBar": False})  # fmt: skip
+st.dataframe(pd.DataFrame([of.run_row(r) for r in runs]), hide_index=True, key="runs_table")
+dl, clear = st.columns([3, 1])
+if state.visible("csv_run"):
+    pick = dl.selectbox("Run to download", names, index=len(names) - 1, key="csv_run")
+    run = runs[names.index(pick)]
+    dl.download_button("Download its history (CSV)", of.history_csv(run.history), of.csv_filename(run), "text/csv",
+                       key="download", icon=":material/download:")  # fmt: skip
+if state.visible("clear_runs") and clear.button("Forget all runs", key="clear_runs", icon=":material/delete:"):
+    state.put("of:runs", [])
+    st.rerun()

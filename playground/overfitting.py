@@ -31,10 +31,11 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from playground.spec import Spec
+from playground.spec import DATASETS_2D_CLASSIFY, Spec, spec_for_dataset
 from playground.trainer import STOP_DIVERGED, STOP_EARLY, EpochRecord, Trainer
 
 #: Page name and session key.
@@ -56,6 +57,9 @@ DEFAULT_SPEC = Spec().replace(
     lr=0.01,
     batch_size=10,
     epochs=200,
+    # When early stopping is turned on: 20 validation points are noisy, and a patience of 5
+    # stops at the first bump (epoch 9 with seed 0); 20 waits for the real turn (stop 59, best 39).
+    early_stopping_patience=20,
     # When reduce-LR-on-plateau is turned on: stop at 1e-5 rather than shrinking the rate forever.
     reduce_lr_min_lr=1e-5,
 )
@@ -96,6 +100,72 @@ MAX_RUNS = 10
 RUN_GRID = 50
 #: Validation losses are smoothed over this many epochs before looking for their minimum.
 SMOOTH = 5
+
+
+#: What this page offers (a link may ask for more; ``fit_to_page`` brings it back within these).
+PAGE_DATASETS = DATASETS_2D_CLASSIFY
+MAX_SAMPLES = 1000
+MAX_EPOCHS = 2000
+MAX_LAYERS = 6
+MAX_LAYER_WIDTH = 256
+
+
+def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
+    """``spec`` within this page's bounds, and one sentence per setting that had to change.
+
+    The lab trains live on a shared CPU: 2-D classification sets only, at most
+    1,000 points, 2,000 epochs and 6 hidden layers of 256 neurons.
+    """
+    notices: list[str] = []
+    if spec.data.dataset not in PAGE_DATASETS:
+        notices.append(
+            f"dataset: this page uses the 2-D classification sets ({', '.join(PAGE_DATASETS)}); "
+            f"{spec.data.dataset} replaced by {DEFAULT_SPEC.data.dataset}"
+        )
+        spec = spec_for_dataset(DEFAULT_SPEC.data.dataset, spec)
+    changes: dict[str, object] = {}
+    if spec.data.samples > MAX_SAMPLES:
+        changes["samples"] = MAX_SAMPLES
+        notices.append(f"samples: at most {MAX_SAMPLES} points on this page (using {MAX_SAMPLES})")
+    if spec.train.epochs > MAX_EPOCHS:
+        changes["epochs"] = MAX_EPOCHS
+        notices.append(f"epochs: at most {MAX_EPOCHS} on this page (using {MAX_EPOCHS})")
+    hidden = spec.model.hidden
+    if len(hidden) > MAX_LAYERS or any(w > MAX_LAYER_WIDTH for w in hidden):
+        changes["hidden"] = tuple(min(w, MAX_LAYER_WIDTH) for w in hidden[:MAX_LAYERS])
+        changes["activation"] = spec.model.activation[:MAX_LAYERS]
+        notices.append(
+            f"hidden: at most {MAX_LAYERS} layers of {MAX_LAYER_WIDTH} neurons on this page "
+            f"(using {','.join(str(w) for w in changes['hidden'])})"  # type: ignore[attr-defined]
+        )
+    return (spec.replace(**changes) if changes else spec), notices
+
+
+def spec_for_controls(spec: Spec, values: dict[str, Any]) -> Spec:
+    """``spec`` with the settings whose control moved (flat names); a new data set takes a fitting problem.
+
+    Settings whose control still shows the spec's value are left alone, so a
+    value from a link that no control offers (a width of 100, say) survives.
+    Raises ``SpecError`` for a combination the spec refuses.
+    """
+    current = spec.to_dict()
+    changes = {}
+    for name, value in values.items():
+        old = current[name]
+        if (list(value) if isinstance(value, tuple) else value) != old:
+            changes[name] = value
+    dataset = changes.pop("dataset", None)
+    if dataset is not None:
+        spec = spec_for_dataset(dataset, spec)
+    return spec.replace(**changes) if changes else spec
+
+
+def split_counts(samples: int, validation_split: float) -> tuple[int, int]:
+    """(training points, validation points) as ``datasets.split`` divides ``samples`` points."""
+    n_val = round(samples * validation_split)
+    if samples >= 2:
+        n_val = min(max(n_val, 1), samples - 1)
+    return samples - n_val, n_val
 
 
 def without_remedies(spec: Spec, base: Spec | None = None) -> Spec:
@@ -361,6 +431,23 @@ def reference_for(runs: Sequence[RunRecord], run: RunRecord) -> RunRecord | None
     if not has_remedy(run.spec):
         return None
     return next((r for r in runs if not has_remedy(r.spec) and same_setup(r.spec, run.spec)), None)
+
+
+def run_row(run: RunRecord) -> dict[str, Any]:
+    """One line of the runs table."""
+    a, last = run.analysis, (run.history[-1] if run.history else None)
+    return {
+        "run": run.name,
+        "epochs": len(run.history),
+        "best epoch": run.best_epoch,
+        "val. loss rising from": a.onset_epoch if a else None,
+        "early stop at": run.stop_epoch,
+        "restored epoch": run.restored_epoch,
+        "LR drops": len(run.lr_drops),
+        "final gap": round(a.final_gap, 4) if a else None,
+        "val. accuracy (end)": None if last is None or last.val_acc is None else round(last.val_acc, 3),
+        "diverged at": run.diverged_epoch,
+    }
 
 
 # ---------------------------------------------------------------------------

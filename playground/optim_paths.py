@@ -26,6 +26,7 @@ import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -275,17 +276,12 @@ class Surface:
         return gx + float(ax), gy + float(ay)
 
     def grid(self, res: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """xs [res], ys [res], L on the grid [res (y), res (x)]."""
-        x0, x1, y0, y1 = self.domain
-        xs = np.linspace(x0, x1, res)
-        ys = np.linspace(y0, y1, res)
-        gx, gy = np.meshgrid(xs, ys)
-        return xs, ys, np.asarray(self.value(gx, gy), dtype=np.float64)
+        """xs [res], ys [res], L on the grid [res (y), res (x)] (computed once per surface and size; read-only)."""
+        return _grid(self.name, res)
 
     def minimum_value(self) -> float:
         """The lowest loss on the map (the floor of the loss-gap chart)."""
-        known = [float(self.value(np.float64(a), np.float64(b))) for a, b in self.minima]
-        return min([*known, float(self.grid(160)[2].min())])
+        return _minimum(self.name)
 
     def in_bounds(self, x: float, y: float) -> bool:
         """Whether (x, y) is still within ESCAPE_SPANS map sizes of the map's centre."""
@@ -327,6 +323,26 @@ SURFACE_TABLE: dict[str, Surface] = {
         ),
     )
 }  # fmt: skip
+
+
+@lru_cache(maxsize=32)
+def _grid(name: str, res: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # the surfaces are constants, so their grids are shared by every user (read-only arrays)
+    surface = SURFACE_TABLE[name]
+    x0, x1, y0, y1 = surface.domain
+    xs, ys = np.linspace(x0, x1, res), np.linspace(y0, y1, res)
+    gx, gy = np.meshgrid(xs, ys)
+    z = np.asarray(surface.value(gx, gy), dtype=np.float64)
+    for arr in (xs, ys, z):
+        arr.setflags(write=False)
+    return xs, ys, z
+
+
+@lru_cache(maxsize=8)
+def _minimum(name: str) -> float:
+    surface = SURFACE_TABLE[name]
+    known = [float(surface.value(np.float64(a), np.float64(b))) for a, b in surface.minima]
+    return min([*known, float(_grid(name, 160)[2].min())])
 
 
 def get_surface(name: str) -> Surface:

@@ -42,6 +42,12 @@ from playground.model import MLP, build_model, correct_count, loss_fn, predict, 
 from playground.spec import Spec, TrainSpec
 
 FULL_EVAL_LIMIT = 10_000
+#: A run has diverged when a mini-batch loss exceeds this multiple of the untrained
+#: network's loss (at least ``EXPLODED_LOSS_FLOOR``), or a weight exceeds ``EXPLODED_WEIGHT``
+#: in size, or anything becomes non-finite. Healthy runs stay far below both.
+EXPLODED_LOSS_FACTOR = 1000.0
+EXPLODED_LOSS_FLOOR = 100.0
+EXPLODED_WEIGHT = 1e6
 EVAL_CHUNK = 8192
 
 STOP_MAX_EPOCHS = "max_epochs"
@@ -153,6 +159,9 @@ class Trainer:
         self.restored_epoch: int | None = None
         self.seconds = 0.0
         self._good_state = self._snapshot()
+        initial_loss, _ = self.evaluate_tensors(self.x_train, self.data.y_train)
+        self._exploded_loss = max(EXPLODED_LOSS_FACTOR * initial_loss, EXPLODED_LOSS_FLOOR)
+        self.divergence_cause: str | None = None
         batch = self.spec.train.batch_size
         n = len(self.x_train)
         self.notices = [m for m in self.notices if not m.startswith("Batch size")]
@@ -235,8 +244,18 @@ class Trainer:
     def _snapshot(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
 
-    def _weights_finite(self) -> bool:
-        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+    def _divergence(self, train_loss: float, val_loss: float, worst_batch_loss: float) -> str | None:
+        """Why this epoch diverged, or None: non-finite numbers, an exploded loss or weight."""
+        if not (math.isfinite(train_loss) and math.isfinite(val_loss) and math.isfinite(worst_batch_loss)):
+            return "the loss became infinite or NaN"
+        largest = max(float(p.detach().abs().max()) for p in self.model.parameters())
+        if not math.isfinite(largest):
+            return "a weight became infinite or NaN"
+        if worst_batch_loss > self._exploded_loss:
+            return f"a mini-batch loss exploded to {worst_batch_loss:.3g}"
+        if largest > EXPLODED_WEIGHT:
+            return f"a weight grew to {largest:.3g}"
+        return None
 
     def train(self, epochs: int = 1, max_seconds: float | None = None) -> list[EpochRecord]:
         """Train up to ``epochs`` more epochs (fewer if it stops or time runs out)."""
@@ -278,6 +297,7 @@ class Trainer:
         model.train()
         l1, l2 = spec.train.l1, spec.train.l2
         loss_sum = torch.zeros((), device=self.device)
+        worst_batch_loss = torch.zeros((), device=self.device)
         correct_sum = torch.zeros((), device=self.device, dtype=torch.long)
         bs = self.batch_size
         params = list(model.parameters())
@@ -295,6 +315,7 @@ class Trainer:
                 p.grad = None
             total.backward()
             optimizer.step()
+            worst_batch_loss = torch.maximum(worst_batch_loss, loss.detach())  # no sync per batch
             if not full_eval:
                 loss_sum += loss.detach() * len(xb)
                 correct = correct_count(out.detach(), yb, problem)
@@ -309,8 +330,10 @@ class Trainer:
             train_acc = float(correct_sum) / n if problem != "regression" else None
         val_loss, val_acc = self.evaluate_tensors(self.x_val, self.data.y_val)
 
-        # 4. Divergence: a non-finite loss or weight ends the run; keep the last finite weights.
-        if not (math.isfinite(train_loss) and math.isfinite(val_loss) and self._weights_finite()):
+        # 4. Divergence: a non-finite or exploded loss or weight ends the run; keep the last good weights.
+        cause = self._divergence(train_loss, val_loss, float(worst_batch_loss))
+        if cause is not None:
+            self.divergence_cause = cause
             self.model.load_state_dict(self._good_state)
             self.diverged_epoch = epoch
             self.stop_reason = STOP_DIVERGED
@@ -460,8 +483,8 @@ class Trainer:
         """One sentence on why training stopped, for the pages."""
         if self.stop_reason == STOP_DIVERGED:
             return (
-                f"Diverged at epoch {self.diverged_epoch}: the loss or a weight became infinite or NaN. "
-                "Lower the learning rate and press Reset."
+                f"Diverged at epoch {self.diverged_epoch}: {self.divergence_cause}. "
+                "The learning rate is too large for this network: lower it and press Reset."
             )
         if self.stop_reason == STOP_EARLY:
             msg = f"Early stopping at epoch {self.epoch}: no improvement for {self.spec.train.early_stopping_patience} epochs."

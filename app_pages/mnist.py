@@ -77,16 +77,15 @@ def upload() -> None:
     if file is None:
         return
     try:
-        spec, weights = mt.load_model(file.getvalue())
-        spec, _ = mt.bounded(spec)
+        spec, weights = mt.load_for_page(file.getvalue())
         tr = Trainer(spec, data=data_for(spec))
         mt.install_weights(tr, weights)
-    except mt.ModelFileError as exc:
-        state.put("mnist:upload_error", f"{file.name}: {exc}")
+    except (mt.ModelFileError, mnist.DataMissing, mnist.DataCorrupt) as exc:
+        state.put("mnist:upload_message", f"{file.name}: {exc}")
         return
     reset()
     state.put(K_TRAINER, tr)
-    state.put("mnist:upload_error", f"Loaded {file.name}: {spec.model.hidden} hidden units on {spec.data.dataset}.")
+    state.put("mnist:upload_message", f"Loaded {file.name}: {spec.model.hidden} hidden units on {spec.data.dataset}.")
     for key in ("dataset", "hidden", "activation", "dropout", "optimizer", "lr", "batch_size", "epochs"):
         state.pop(key)  # controls re-read the loaded spec
     state.put(f"spec:{PAGE}", spec)
@@ -293,6 +292,6 @@ if tr is not None and not running and state.visible("download"):
                             mime="application/octet-stream", icon=":material/download:")  # fmt: skip
 if state.visible("upload"):
     keep[1].file_uploader("Load a saved model", type=["safetensors"], key="upload", on_change=upload)
-message = state.get("mnist:upload_error", lambda: "")
+message = state.get("mnist:upload_message", lambda: "")
 if message:
     (keep[1].success if message.startswith("Loaded") else keep[1].error)(message)

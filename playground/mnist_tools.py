@@ -167,8 +167,7 @@ def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
 
 def first_layer_images(trainer: Trainer) -> np.ndarray:
     """The first layer's weight vectors W[j, :] (784 each) as 28x28 images."""
-    first: torch.nn.Linear = trainer.model.layers[0]  # type: ignore[assignment]
-    weight = first.weight.detach().float().cpu().numpy()
+    weight = trainer.model.linears()[0].weight.detach().float().cpu().numpy()
     return np.nan_to_num(weight.reshape(-1, SIDE, SIDE)).astype(np.float32)
 
 
@@ -396,6 +395,18 @@ def load_model(data: bytes) -> tuple[Spec, dict[str, torch.Tensor]]:
     if not all(np.isfinite(t).all() for t in tensors.values()):
         raise ModelFileError("The file holds weights that are not finite numbers (NaN or infinity).")
     return spec, {k: torch.from_numpy(v) for k, v in tensors.items()}
+
+
+def load_for_page(data: bytes) -> tuple[Spec, dict[str, torch.Tensor]]:
+    """``load_model``, then the page's caps: a network beyond them is refused (``ModelFileError``)."""
+    spec, state = load_model(data)
+    capped, _notices = bounded(spec)
+    if needs_new_trainer(spec, capped):
+        raise ModelFileError(
+            f"This model's network {list(spec.model.hidden)} is larger than this page allows "
+            f"(up to {MAX_LAYERS} hidden layers of {MAX_WIDTH} neurons)."
+        )
+    return capped, state
 
 
 def model_from_file(data: bytes) -> tuple[Spec, MLP]:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from playground import mnist_tools as mt
 from playground.datasets import Dataset
+from playground.model import build_model
 from playground.spec import Spec, SpecError
 from playground.trainer import Trainer
 
@@ -212,6 +213,18 @@ def test_install_weights_gives_a_trainer_that_predicts_the_same(trained: Trainer
     mt.install_weights(fresh, state)
     np.testing.assert_allclose(mt.evaluate(fresh).probs, mt.evaluate(trained).probs, atol=1e-6)
     assert fresh.epoch == 0
+
+
+def test_load_for_page_refuses_networks_beyond_the_caps(trained: Trainer, saved: bytes) -> None:
+    spec, _state = mt.load_for_page(saved)
+    assert spec == trained.spec
+    big = mt.default_spec().replace(hidden=[600], activation=["relu"])
+    model = build_model(big, 784, 10)
+    with pytest.raises(mt.ModelFileError, match="larger than this page allows"):
+        mt.load_for_page(mt.save_model(model, big))
+    long_run = trained.spec.replace(epochs=1000)
+    spec, _state = mt.load_for_page(mt.save_model(trained.model, long_run))
+    assert spec.train.epochs == mt.MAX_EPOCHS  # only a training setting: capped, not refused
 
 
 def _rewrite(saved: bytes, edit) -> bytes:  # type: ignore[no-untyped-def]

@@ -144,10 +144,13 @@ def _use_trained() -> None:
 c1, c2, c3 = st.columns(3)
 changes: dict[str, object] = {}
 if state.visible("dataset"):
-    names = {"gauss": "gauss (two clouds)", "moons": "moons", "xor": "xor", "circle": "circle"}.__getitem__
     state.get("pc_dataset", lambda: spec.data.dataset)
     changes["dataset"] = c1.selectbox(
-        "Data set", pc.TRAIN_DATASETS, format_func=names, key="pc_dataset", on_change=_stop
+        "Data set",
+        tuple(pc.TRAIN_DATASETS),
+        format_func=pc.TRAIN_DATASETS.__getitem__,
+        key="pc_dataset",
+        on_change=_stop,
     )
 if state.visible("optimizer"):
     state.get("pc_optimizer", lambda: spec.train.optimizer if spec.train.optimizer in ("sgd", "adam") else "sgd")
@@ -176,18 +179,9 @@ b2.button("Step (1 epoch)", icon=":material/skip_next:", key="pc_step", on_click
 b3.button("Reset", icon=":material/replay:", key="pc_reset", on_click=_reset, width="stretch")
 b4.button("Use these weights above", icon=":material/north:", key="pc_use", on_click=_use_trained, width="stretch")
 
-if spec.data.dataset in ("xor", "circle"):
-    st.info(
-        f"**One line cannot separate {spec.data.dataset}.** A perceptron's boundary is a straight line; "
-        + (
-            "xor's class 1 sits in two opposite quadrants, so any line leaves a quadrant on the wrong side and "
-            "the accuracy stays at or below 0.75. "
-            if spec.data.dataset == "xor"
-            else "the circle's class 1 is surrounded by class 0, which no line can cut out. "
-        )
-        + f"One hidden layer bends the boundary: [open the network playground that solves xor]({XOR_PRESET}).",
-        icon=":material/block:",
-    )
+why_not = pc.why_one_line_fails(spec.data.dataset)
+if why_not:
+    st.info(f"{why_not} [Open the network playground that solves xor]({XOR_PRESET}).", icon=":material/block:")
 
 
 @st.fragment(run_every=FRAME_SECONDS if running else None)
@@ -224,14 +218,13 @@ def training_view() -> None:
         key="pc_train_plane",
         config={"displayModeBar": False},
     )
+    if not history:
+        p2.info("Press **Play** (or **Step**) and the loss curve appears here.", icon=":material/play_arrow:")
+        return
     epochs = [r.epoch for r in history]
     curves = charts.curves_figure(epochs, [r.train_loss for r in history], [r.val_loss for r in history], height=420)
     curves.update_yaxes(rangemode="tozero")  # a stuck loss (xor: ln 2 ≈ 0.693) must look flat, not noisy
-    p2.plotly_chart(
-        curves,
-        key="pc_loss",
-        config={"displayModeBar": False},
-    )
+    p2.plotly_chart(curves, key="pc_loss", config={"displayModeBar": False})
 
 
 training_view()

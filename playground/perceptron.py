@@ -52,8 +52,8 @@ LEAKY_SLOPE = 0.1
 
 #: Bounds of every number a user can set on the perceptron page (sliders and links).
 WEIGHT_LIMIT = 10.0
-#: Data sets the training section offers: linearly separable ones first, then the ones a line cannot split.
-TRAIN_DATASETS = ("gauss", "moons", "xor", "circle")
+#: Data sets the training section offers (name -> label): separable ones first, then ones a line cannot split.
+TRAIN_DATASETS = {"gauss": "gauss (two clouds)", "moons": "moons", "xor": "xor", "circle": "circle"}
 #: Epochs of one training run: enough for the line to settle on the separable sets.
 TRAIN_EPOCHS = 60
 #: Depth of the vanishing-gradient stack: bounds and default.
@@ -299,17 +299,18 @@ def boundary_segment(w0: float, w1: float, w2: float, domain: float) -> np.ndarr
         return None
     found: list[tuple[float, float]] = []
     d = domain
+    eps = 1e-9 * d  # a line through a corner must not be lost to rounding
     # Intersections with the vertical sides x1 = ±d and the horizontal sides x2 = ±d.
     if w2 != 0:
         for x1 in (-d, d):
             x2 = -(w0 + w1 * x1) / w2
-            if -d <= x2 <= d:
-                found.append((x1, x2))
+            if -d - eps <= x2 <= d + eps:
+                found.append((x1, min(max(x2, -d), d)))
     if w1 != 0:
         for x2 in (-d, d):
             x1 = -(w0 + w2 * x2) / w1
-            if -d <= x1 <= d:
-                found.append((x1, x2))
+            if -d - eps <= x1 <= d + eps:
+                found.append((min(max(x1, -d), d), x2))
     unique: list[tuple[float, float]] = []
     for p in found:
         if all(abs(p[0] - q[0]) > 1e-9 or abs(p[1] - q[1]) > 1e-9 for q in unique):
@@ -378,6 +379,23 @@ def perceptron_spec(base: Spec, dataset: str | None = None) -> tuple[Spec, list[
         dropout=0.0,
     )
     return spec, notices
+
+
+def why_one_line_fails(dataset: str) -> str | None:
+    """Why a perceptron cannot solve this data set (None when one line is enough, or nearly)."""
+    line = "A perceptron's boundary is a straight line; "
+    if dataset == "xor":
+        return (
+            "**One line cannot separate xor.** " + line + "xor's class 1 sits in two opposite quadrants, so any line "
+            "leaves a quadrant on the wrong side and the accuracy stays at or below 0.75. "
+            "One hidden layer bends the boundary."
+        )
+    if dataset == "circle":
+        return (
+            "**One line cannot separate circle.** " + line + "the circle's class 1 is surrounded by class 0, which "
+            "no line can cut out. One hidden layer bends the boundary."
+        )
+    return None
 
 
 def default_training_spec() -> Spec:

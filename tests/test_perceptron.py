@@ -126,6 +126,12 @@ def test_no_line_when_both_weights_are_zero() -> None:
     assert pc.boundary_segment(1, 0, 0, 6) is None
 
 
+def test_line_through_two_corners_is_kept() -> None:
+    seg = pc.boundary_segment(0.0, 5.58731095209737, 5.58731095209737, 6.0)
+    assert seg is not None
+    np.testing.assert_allclose(sorted(seg.tolist()), [[-6.0, 6.0], [6.0, -6.0]])
+
+
 def test_output_grid_is_y_hat_everywhere_and_changes_sign_on_the_line() -> None:
     n = pc.Neuron()
     axis, y = pc.output_grid(n, 10, resolution=41)
@@ -167,6 +173,7 @@ def test_trainer_gradient_is_the_perceptron_gradient() -> None:
     loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x).squeeze(-1), torch.tensor([1.0]))
     loss.backward()
     layer = model.layers[0]
+    assert isinstance(layer, torch.nn.Linear)
     assert layer.bias.grad is not None and layer.weight.grad is not None
     got = [float(layer.bias.grad[0]), *layer.weight.grad[0].tolist()]
     np.testing.assert_allclose(got, pc.bce_gradient(1.5, -2.0, 1.0, n.w0, n.w1, n.w2), rtol=1e-5)

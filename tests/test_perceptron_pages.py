@@ -50,7 +50,7 @@ def test_perceptron_opens_on_the_lecture_example() -> None:
     at = open_page("perceptron")
     m = metrics(at)
     assert m["z (weighted sum + bias)"] == "9" and m["ŷ = g(z)"] == "0.9999"
-    latex = [el.value for el in at.get("latex")]  # type: ignore[attr-defined]
+    latex = [el.value for el in at.get("latex")]  # type: ignore[union-attr]
     assert any(r"1 + 4 \cdot 3 + 2 \cdot (-2) = 9" in t for t in latex)
     for x1, x2 in boundary(at):
         assert 1 + 3 * x1 - 2 * x2 == pytest.approx(0, abs=1e-4)
@@ -100,7 +100,7 @@ def test_perceptron_every_control() -> None:
     assert metrics(at)["epoch"] == paused
     at.button(key="pc_use").click().run()
     assert not at.exception
-    assert abs(at.slider(key="pc_w1").value) <= pc.WEIGHT_LIMIT
+    assert abs(float(at.slider(key="pc_w1").value)) <= pc.WEIGHT_LIMIT  # type: ignore[arg-type]
     at.button(key="pc_reset").click().run()
     assert metrics(at)["epoch"] == f"0 / {pc.TRAIN_EPOCHS}"
     assert not at.exception

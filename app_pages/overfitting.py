@@ -17,7 +17,7 @@ import streamlit as st
 
 from playground import datasets
 from playground import overfitting as of
-from playground.spec import SpecError
+from playground.spec import OPTIMIZERS, SpecError
 from playground.trainer import STOP_DIVERGED, Trainer
 from playground.ui import charts, live, state, widgets
 from playground.ui import charts_overfitting as co
@@ -31,13 +31,14 @@ DELTAS = (0.0, 0.0001, 0.001, 0.01, 0.1)
 MIN_LRS = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
 
 st.title("Overfitting & regularization")
+# Read the link first: page_header shows the notices about its bad values.
+spec, limit_notices = of.fit_to_page(state.page_spec(of.PAGE, of.DEFAULT_SPEC))
 widgets.page_header(of.PAGE)
 st.caption(
     "Few noisy points and a big network: the training loss falls towards zero while the validation loss turns up. "
     "Press **Play**, watch the gap open, then switch on a remedy and train again: the data and the initial "
     "weights stay the same, so only the remedy differs."
 )
-spec, limit_notices = of.fit_to_page(state.page_spec(of.PAGE, of.DEFAULT_SPEC))
 for notice in limit_notices:
     st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
 
@@ -65,7 +66,9 @@ new: dict[str, Any] = {
 new["samples"] = control(
     "slider", "samples", "Points (training + validation)", d.samples, min_value=10, max_value=of.MAX_SAMPLES
 )
-new["noise"] = control("slider", "noise", "Noise (%)", float(d.noise), min_value=0.0, max_value=50.0, step=1.0)
+new["noise"] = control(
+    "slider", "noise", "Noise (%)", float(d.noise), min_value=0.0, max_value=50.0, step=1.0, format="%.0f"
+)
 new["validation_split"] = control(
     "slider",
     "validation_split",
@@ -85,7 +88,8 @@ activation = control(
 )
 if layers != len(m.hidden) or (m.hidden and width != max(m.hidden)) or (m.activation and activation != m.activation[0]):
     new["hidden"], new["activation"] = (width,) * layers, (activation,)
-new["lr"] = control("select_slider", "lr", "Learning rate (Adam)", t.lr, options=list(RATES))
+new["optimizer"] = control("selectbox", "optimizer", "Optimizer", t.optimizer, options=list(OPTIMIZERS))
+new["lr"] = control("select_slider", "lr", "Learning rate", t.lr, options=list(RATES))
 new["epochs"] = control("slider", "epochs", "Epochs", t.epochs, min_value=10, max_value=of.MAX_EPOCHS, step=10)
 sb.header("Remedies", divider="gray")
 new["dropout"] = control("slider", "dropout", "Dropout rate", m.dropout, min_value=0.0, max_value=0.9, step=0.05)

@@ -122,7 +122,9 @@ def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
             f"dataset: this page uses the 2-D classification sets ({', '.join(PAGE_DATASETS)}); "
             f"{spec.data.dataset} replaced by {DEFAULT_SPEC.data.dataset}"
         )
-        spec = spec_for_dataset(DEFAULT_SPEC.data.dataset, spec)
+        spec = spec_for_dataset(DEFAULT_SPEC.data.dataset, spec).replace(
+            problem=DEFAULT_SPEC.model.problem, loss=DEFAULT_SPEC.model.loss
+        )
     changes: dict[str, object] = {}
     if spec.data.samples > MAX_SAMPLES:
         changes["samples"] = MAX_SAMPLES
@@ -186,8 +188,8 @@ def same_setup(a: Spec, b: Spec) -> bool:
     return without_remedies(a) == without_remedies(b)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}"
+def _fmt(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def remedy_words(spec: Spec) -> str:

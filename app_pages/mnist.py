@@ -213,6 +213,8 @@ def training_view() -> None:
         text += f" · validation accuracy {100 * (last.val_acc or 0):.2f} % · lr {tr.lr:.2g}"
     st.progress(min(tr.epoch / epochs, 1.0), text=text)
     note = tr.status_text() if tr.history else "No epochs yet: these are the initial (or loaded) weights."
+    if tr.history and not tr.done and not state.get(K_RUNNING, bool):
+        note = "Stopped: Continue goes on from here, with everything learned so far."
     st.caption(f"Device: {describe(tr.device)} · {tr.seconds:.1f} s of training. {note}")
     if tr.history:
         h = tr.history

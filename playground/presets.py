@@ -21,7 +21,7 @@ class Preset:
     description: str
 
     def query(self) -> str:
-        return urlencode(self.params)
+        return urlencode(self.params, safe=",")
 
     def href(self) -> str:
         q = self.query()

@@ -16,8 +16,13 @@ import time
 
 import streamlit as st
 
+from playground.ui import state
+
 MAX_ACTIVE = int(os.environ.get("PLAYGROUND_MAX_TRAININGS", "8"))
 STALE_SECONDS = 3.0
+#: Per-session cap on live training time (seconds of frames spent training), so one
+#: forgotten tab cannot hold a slot all day. Reset, or a new run, starts a new budget.
+SESSION_TRAIN_SECONDS = float(os.environ.get("PLAYGROUND_SESSION_TRAIN_SECONDS", "900"))
 #: Per-session cap on wall time spent training per frame (keeps pages responsive).
 FRAME_BUDGET_SECONDS = 0.08
 
@@ -32,9 +37,12 @@ def session_id() -> str:
 
 
 def acquire(owner: str | None = None, now: float | None = None) -> bool:
-    """Claim (or keep) a training slot for this frame; False means 'queued'."""
+    """Claim (or keep) a training slot for this frame; False means 'queued' or 'budget spent'."""
     owner = owner or session_id()
     now = time.monotonic() if now is None else now
+    if not _within_session_budget(now):
+        release(owner, keep_budget=True)
+        return False
     with _lock:
         for sid, seen in list(_active.items()):
             if now - seen > STALE_SECONDS:
@@ -42,14 +50,20 @@ def acquire(owner: str | None = None, now: float | None = None) -> bool:
         if owner in _active or len(_active) < MAX_ACTIVE:
             _active[owner] = now
             return True
+        state.put(_REASON_KEY, "queued")
         return False
 
 
-def release(owner: str | None = None) -> None:
-    """Give the slot back (on Pause, Reset or the end of a run)."""
+def release(owner: str | None = None, keep_budget: bool = False) -> None:
+    """Give the slot back (on Pause, Reset or the end of a run).
+
+    A user who pauses is present, so the session's time budget starts afresh.
+    """
     owner = owner or session_id()
     with _lock:
         _active.pop(owner, None)
+    if not keep_budget:
+        new_budget()
 
 
 def active_count() -> int:
@@ -57,7 +71,39 @@ def active_count() -> int:
         return len(_active)
 
 
+_BUDGET_KEY = "live:train_seconds"
+_LAST_KEY = "live:last_frame"
+_REASON_KEY = "live:refusal"
+
+
+def _within_session_budget(now: float) -> bool:
+    """Count this session's training time (gaps between frames, at most 1 s each)."""
+    last = state.get(_LAST_KEY, lambda: None)
+    spent = float(state.get(_BUDGET_KEY, lambda: 0.0))
+    if last is not None:
+        spent += min(max(now - last, 0.0), 1.0)
+    state.put(_LAST_KEY, now)
+    state.put(_BUDGET_KEY, spent)
+    if spent > SESSION_TRAIN_SECONDS:
+        state.put(_REASON_KEY, "budget")
+        return False
+    return True
+
+
+def new_budget() -> None:
+    """A fresh training budget for this session (call on Reset or a new run)."""
+    state.put(_BUDGET_KEY, 0.0)
+    state.put(_LAST_KEY, None)
+
+
 def queued_message() -> str:
+    """Why this frame did not train: the server is full, or this session's budget is spent."""
+    if state.get(_REASON_KEY, lambda: "queued") == "budget":
+        minutes = SESSION_TRAIN_SECONDS / 60
+        return (
+            f"This session has trained for {minutes:.0f} minutes, the limit on this shared server. "
+            "Press Reset (or start a new run) to train again."
+        )
     return (
         f"{MAX_ACTIVE} trainings are running on this server right now. "
         "Yours is queued and starts by itself as soon as one of them pauses or finishes."

@@ -7,6 +7,10 @@ map from it, so a page is declared once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+#: The repository's root: page paths are resolved against it, whatever the entry point.
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -16,6 +20,11 @@ class PageInfo:
     url_path: str  # the page's address: /<url_path>
     icon: str
     summary: str
+
+    @property
+    def file(self) -> Path:
+        """Absolute path of the page's script (works from any entry point)."""
+        return ROOT / self.path
 
 
 PAGES: tuple[PageInfo, ...] = (

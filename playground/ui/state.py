@@ -30,6 +30,11 @@ def get(key: str, factory: Callable[[], T]) -> T:
     return value
 
 
+def peek(key: str, default: Any = None) -> Any:
+    """``st.session_state[key]`` if set (a widget's value, say), else ``default``; creates nothing."""
+    return st.session_state.get(key, default)
+
+
 def put(key: str, value: Any) -> None:
     st.session_state[key] = value
 

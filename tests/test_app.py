@@ -1,0 +1,74 @@
+"""The home page, the Cloud entry point, presets, classroom links and the server-wide training slots."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlparse
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground.presets import PRESETS
+from playground.spec import Spec, from_query_lenient, spec_for_dataset
+from playground.ui import live
+from playground.ui.classroom import classroom_link
+from playground.ui.pages import PAGES
+from tests.conftest import ROOT
+
+PAGE_PATHS = {p.url_path for p in PAGES}
+
+
+def test_home_shows_the_lecture_map_device_and_class_guide() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Computing on" in text and "CPU" in text
+    assert "How to use this in class" in [h.value for h in at.subheader]
+    assert len(PAGES) == 8
+
+
+def test_classroom_link_maker() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.selectbox(key="classroom_page").set_value("playground").run()
+    at.selectbox(key="classroom_preset").set_value("One hidden layer can learn xor").run()
+    at.multiselect(key="classroom_hide").set_value(["optimizer", "l2"]).run()
+    assert not at.exception
+    assert at.code[0].value == "/playground?dataset=xor&hidden=4&activation=tanh&lr=0.03&hide=optimizer,l2"
+
+
+@pytest.mark.parametrize("info", PAGES, ids=lambda p: p.url_path)
+def test_cloud_entry_point_runs_every_page(info) -> None:  # type: ignore[no-untyped-def]
+    """Community Cloud's entry point (cloud/streamlit_app.py) runs app.py unchanged."""
+    at = AppTest.from_file(str(ROOT / "cloud" / "streamlit_app.py"), default_timeout=90).run()
+    assert not at.exception
+    at.switch_page("../" + info.path).run()
+    assert not at.exception
+    assert info.title.split("· ")[-1].lower() in at.title[0].value.lower()
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: f"{p.page}:{p.name}")
+def test_every_preset_names_a_page_and_valid_settings(preset) -> None:  # type: ignore[no-untyped-def]
+    assert preset.page in PAGE_PATHS
+    url = urlparse(preset.href())
+    assert url.path == "/" + preset.page
+    params = dict(parse_qsl(url.query))
+    # Each page starts from its own default; a data set brings its problem type along.
+    base = spec_for_dataset(params["dataset"]) if "dataset" in params else Spec()
+    _spec, notices = from_query_lenient(params, base)
+    assert notices == [], notices
+
+
+def test_classroom_link_without_preset_or_hidden() -> None:
+    assert classroom_link("mnist", None, []) == "/mnist"
+
+
+def test_training_slots_queue_and_release() -> None:
+    live._active.clear()
+    owners = [f"s{i}" for i in range(live.MAX_ACTIVE)]
+    assert all(live.acquire(o, now=100.0) for o in owners)
+    assert not live.acquire("late", now=100.5)  # full: queued
+    assert live.acquire(owners[0], now=100.6)  # a running session keeps its slot
+    live.release(owners[1])
+    assert live.acquire("late", now=100.7)
+    # Sessions that stop asking for frames (tab closed) lose their slot.
+    assert live.acquire("later", now=100.7 + live.STALE_SECONDS + 1)
+    live._active.clear()

@@ -67,7 +67,7 @@ def test_module_constants_are_never_mutated() -> None:
                     if isinstance(target, ast.Name) and target.id.isupper():
                         constants.add(target.id)
     offenders = []
-    for path in python_files("playground", "app_pages") + [ROOT / "app.py"]:
+    for path in [*python_files("playground", "app_pages"), ROOT / "app.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)
@@ -77,16 +77,20 @@ def test_module_constants_are_never_mutated() -> None:
                 owner = node.func.value
                 if isinstance(owner, ast.Name) and owner.id in constants:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {owner.id}.{node.func.attr}")
-            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
-                if isinstance(node.value, ast.Name) and node.value.id in constants:
-                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.id}[...] =")
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in constants
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.id}[...] =")
     assert not offenders, offenders
 
 
 def test_cache_resource_only_holds_read_only_data() -> None:
     """Every st.cache_resource function must say in its docstring that what it returns is read-only."""
     offenders = []
-    for path in python_files("playground", "app_pages") + [ROOT / "app.py"]:
+    for path in [*python_files("playground", "app_pages"), ROOT / "app.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.FunctionDef):
                 continue
@@ -102,7 +106,7 @@ def test_cache_resource_only_holds_read_only_data() -> None:
 
 def test_only_the_state_module_touches_session_state_and_query_params() -> None:
     offenders = []
-    for path in python_files("playground", "app_pages") + [ROOT / "app.py"]:
+    for path in [*python_files("playground", "app_pages"), ROOT / "app.py"]:
         rel = path.relative_to(ROOT).as_posix()
         if rel == "playground/ui/state.py":
             continue

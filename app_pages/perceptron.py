@@ -86,7 +86,7 @@ with right:
     line_text = f"{pc.fmt(neuron.w0)} + {pc.fmt_factor(neuron.w1)}·x₁ + {pc.fmt_factor(neuron.w2)}·x₂ = 0"
     st.caption(
         f"The decision boundary is the line where z = 0: **{line_text}**. "
-        "The plane is shaded by ŷ; the star is your input."
+        "The plane is shaded by ŷ (orange: low, blue: high); the star is your input."
         if segment is not None
         else "With w₁ = w₂ = 0 there is no line: every input gets the same ŷ."
     )
@@ -171,13 +171,16 @@ elif trainer.spec != spec:
 
 running = bool(state.get("perceptron:running", lambda: False))
 b1, b2, b3, b4 = st.columns(4)
-if running:
+if state.visible("play") and running:
     b1.button("Pause", icon=":material/pause:", key="pc_pause", on_click=_stop, width="stretch")
-else:
+elif state.visible("play"):
     b1.button("Play", icon=":material/play_arrow:", key="pc_play", on_click=_play, type="primary", width="stretch")
-b2.button("Step (1 epoch)", icon=":material/skip_next:", key="pc_step", on_click=_step, width="stretch")
-b3.button("Reset", icon=":material/replay:", key="pc_reset", on_click=_reset, width="stretch")
-b4.button("Use these weights above", icon=":material/north:", key="pc_use", on_click=_use_trained, width="stretch")
+if state.visible("step"):
+    b2.button("Step (1 epoch)", icon=":material/skip_next:", key="pc_step", on_click=_step, width="stretch")
+if state.visible("reset"):
+    b3.button("Reset", icon=":material/replay:", key="pc_reset", on_click=_reset, width="stretch")
+if state.visible("use_weights"):
+    b4.button("Use these weights above", icon=":material/north:", key="pc_use", on_click=_use_trained, width="stretch")
 
 why_not = pc.why_one_line_fails(spec.data.dataset)
 if why_not:

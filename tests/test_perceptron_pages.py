@@ -150,9 +150,11 @@ def test_perceptron_bad_link_values_fall_back_with_a_notice(params: dict[str, st
 
 
 def test_perceptron_classroom_mode_hides_controls() -> None:
-    at = open_page("perceptron", {"hide": "w1,g,dataset"})
+    at = open_page("perceptron", {"hide": "w1,g,dataset,step,use_weights"})
     keys = {s.key for s in at.slider}
     assert "pc_w1" not in keys and "pc_w0" in keys
+    buttons = {b.key for b in at.button}
+    assert "pc_step" not in buttons and "pc_use" not in buttons and "pc_play" in buttons
     assert not at.radio and not any(s.key == "pc_dataset" for s in at.selectbox)
     assert metrics(at)["z (weighted sum + bias)"] == "9"
 

@@ -17,18 +17,13 @@ import streamlit as st
 
 from playground import datasets
 from playground import overfitting as of
-from playground.spec import OPTIMIZERS, SpecError
+from playground.spec import SpecError
 from playground.trainer import STOP_DIVERGED, Trainer
 from playground.ui import charts, live, state, widgets
 from playground.ui import charts_overfitting as co
 
 FRAME_SECONDS = 0.15
 GRID = 60
-WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256)
-RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
-PENALTIES = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
-DELTAS = (0.0, 0.0001, 0.001, 0.01, 0.1)
-MIN_LRS = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
 
 st.title("Overfitting & regularization")
 # Read the link first: page_header shows the notices about its bad values.
@@ -43,91 +38,37 @@ for notice in limit_notices:
     st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
 
 
-def control(kind: str, key: str, label: str, value: Any, **kw: Any) -> Any:
-    """A sidebar widget named ``key`` (skipped in classroom mode, then the spec's value stays)."""
-    if not state.visible(key):
+def control(c: of.Control, value: Any) -> Any:
+    """The sidebar widget for ``c`` (skipped in classroom mode: then the spec's value stays)."""
+    if not state.visible(c.name):
         return value
-    if kind in ("select_slider", "selectbox"):
-        opts = list(kw.pop("options"))
+    label, sb = c.label, st.sidebar
+    if c.kind in ("select_slider", "selectbox"):
+        opts = list(c.options)
         if value not in opts:  # a value from a link that the list lacks
-            opts = sorted([*opts, value]) if kind == "select_slider" else [*opts, value]
-        if kind == "selectbox":
-            return st.sidebar.selectbox(label, opts, index=opts.index(value), key=key, **kw)
-        return st.sidebar.select_slider(label, opts, value=value, key=key, format_func=lambda v: f"{v:g}", **kw)
-    return getattr(st.sidebar, kind)(label, value=value, key=key, **kw)
+            opts = sorted([*opts, value]) if c.kind == "select_slider" else [*opts, value]
+        if c.kind == "selectbox":
+            return sb.selectbox(label, opts, index=opts.index(value), key=c.name)
+        return sb.select_slider(label, opts, value=value, key=c.name, format_func=lambda v: f"{v:g}")
+    if c.kind == "slider":
+        lo, hi = type(value)(c.lo), type(value)(max(c.hi or 0, value))
+        step = type(value)(c.step or 1)
+        return sb.slider(label, lo, hi, value, step, key=c.name, format="%.0f" if c.name == "noise" else None)
+    return getattr(sb, c.kind)(label, value=value, key=c.name)
 
 
-d, m, t = spec.data, spec.model, spec.train
-sb = st.sidebar
-sb.header("Data", divider="gray")
-new: dict[str, Any] = {
-    "dataset": control("selectbox", "dataset", "Data set", d.dataset, options=list(of.PAGE_DATASETS))
-}
-new["samples"] = control(
-    "slider", "samples", "Points (training + validation)", d.samples, min_value=10, max_value=of.MAX_SAMPLES
-)
-new["noise"] = control(
-    "slider", "noise", "Noise (%)", float(d.noise), min_value=0.0, max_value=50.0, step=1.0, format="%.0f"
-)
-new["validation_split"] = control(
-    "slider",
-    "validation_split",
-    "Share held out for validation",
-    d.validation_split,
-    min_value=0.05,
-    max_value=0.9,
-    step=0.05,
-)
-n_train, n_val = of.split_counts(new["samples"], new["validation_split"])
-sb.caption(f"{n_train} training points, {n_val} validation points.")
-sb.header("Network", divider="gray")
-layers = control("slider", "layers", "Hidden layers", len(m.hidden), min_value=0, max_value=of.MAX_LAYERS)
-width = control("select_slider", "width", "Neurons per layer", max(m.hidden, default=64), options=list(WIDTHS))
-activation = control(
-    "selectbox", "activation", "Activation", (m.activation or ("tanh",))[0], options=["tanh", "relu", "sigmoid"]
-)
-if layers != len(m.hidden) or (m.hidden and width != max(m.hidden)) or (m.activation and activation != m.activation[0]):
-    new["hidden"], new["activation"] = (width,) * layers, (activation,)
-new["optimizer"] = control("selectbox", "optimizer", "Optimizer", t.optimizer, options=list(OPTIMIZERS))
-new["lr"] = control("select_slider", "lr", "Learning rate", t.lr, options=list(RATES))
-new["epochs"] = control("slider", "epochs", "Epochs", t.epochs, min_value=10, max_value=of.MAX_EPOCHS, step=10)
-sb.header("Remedies", divider="gray")
-new["dropout"] = control("slider", "dropout", "Dropout rate", m.dropout, min_value=0.0, max_value=0.9, step=0.05)
-new["l2"] = control("select_slider", "l2", "L2 strength", t.l2, options=list(PENALTIES))
-new["l1"] = control("select_slider", "l1", "L1 strength", t.l1, options=list(PENALTIES))
-new["early_stopping"] = control("toggle", "early_stopping", "Early stopping", t.early_stopping)
-if new["early_stopping"]:
-    new["early_stopping_patience"] = control(
-        "slider",
-        "early_stopping_patience",
-        "Patience (epochs)",
-        t.early_stopping_patience,
-        min_value=0,
-        max_value=max(200, t.early_stopping_patience),
-    )
-    new["early_stopping_min_delta"] = control(
-        "select_slider", "early_stopping_min_delta", "min_delta", t.early_stopping_min_delta, options=list(DELTAS)
-    )
-    new["restore_best_weights"] = control(
-        "checkbox", "restore_best_weights", "Restore best weights", t.restore_best_weights
-    )
-new["reduce_lr"] = control("toggle", "reduce_lr", "Reduce LR on plateau", t.reduce_lr)
-if new["reduce_lr"]:
-    new["reduce_lr_factor"] = control(
-        "slider", "reduce_lr_factor", "Factor", t.reduce_lr_factor, min_value=0.05, max_value=0.95, step=0.05
-    )
-    new["reduce_lr_patience"] = control(
-        "slider",
-        "reduce_lr_patience",
-        "Patience (epochs)",
-        t.reduce_lr_patience,
-        min_value=0,
-        max_value=max(200, t.reduce_lr_patience),
-    )
-    new["reduce_lr_min_lr"] = control(
-        "select_slider", "reduce_lr_min_lr", "min_lr", t.reduce_lr_min_lr, options=list(MIN_LRS)
-    )
-speed = control("slider", "speed", "Epochs per frame", 5, min_value=1, max_value=50) if state.visible("speed") else 5
+shown, section = of.control_values(spec), ""
+new: dict[str, Any] = {}
+for c in of.CONTROLS:
+    if c.section != section:
+        section = c.section
+        st.sidebar.header(section, divider="gray")
+    if c.when is None or new.get(c.when, shown[c.when]):  # a remedy's settings show while it is on
+        new[c.name] = control(c, shown[c.name])
+    if c.name == "validation_split":
+        n_train, n_val = of.split_counts(new["samples"], new["validation_split"])
+        st.sidebar.caption(f"{n_train} training points, {n_val} validation points.")
+speed = st.sidebar.slider("Epochs per frame", 1, 50, 5, key="speed") if state.visible("speed") else 5
 try:
     spec = of.fit_to_page(of.spec_for_controls(spec, new))[0]
 except SpecError as exc:

@@ -143,19 +143,96 @@ def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
     return (spec.replace(**changes) if changes else spec), notices
 
 
+@dataclass(frozen=True)
+class Control:
+    """One sidebar control: a flat spec setting (or ``layers``/``width``), its widget and its bounds.
+
+    ``when`` names a flag: the control shows only while that flag is on (the
+    settings of a remedy appear when the remedy is switched on).
+    """
+
+    name: str
+    kind: str  # slider, select_slider, selectbox, toggle or checkbox
+    label: str
+    section: str
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    options: tuple[Any, ...] = ()
+    when: str | None = None
+
+
+RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+PENALTIES = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+DELTAS = (0.0, 0.0001, 0.001, 0.01, 0.1)
+MIN_LRS = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
+
+#: The page's controls, in order. Every one is bounded; the spec checks them again.
+CONTROLS = (
+    Control("dataset", "selectbox", "Data set", "Data", options=PAGE_DATASETS),
+    Control("samples", "slider", "Points (training + validation)", "Data", 10, MAX_SAMPLES),
+    Control("noise", "slider", "Noise (%)", "Data", 0.0, 50.0, 1.0),
+    Control("validation_split", "slider", "Share held out for validation", "Data", 0.05, 0.9, 0.05),
+    Control("layers", "slider", "Hidden layers", "Network", 0, MAX_LAYERS),
+    Control("width", "select_slider", "Neurons per layer", "Network", options=(2, 4, 8, 16, 32, 64, 128, 256)),
+    Control("activation", "selectbox", "Activation", "Network", options=("tanh", "relu", "sigmoid")),
+    Control(
+        "optimizer", "selectbox", "Optimizer", "Network", options=("adam", "sgd", "momentum", "rmsprop", "adagrad")
+    ),
+    Control("lr", "select_slider", "Learning rate", "Network", options=RATES),
+    Control("epochs", "slider", "Epochs", "Network", 10, MAX_EPOCHS, 10),
+    Control("dropout", "slider", "Dropout rate", "Remedies", 0.0, 0.9, 0.05),
+    Control("l2", "select_slider", "L2 strength", "Remedies", options=PENALTIES),
+    Control("l1", "select_slider", "L1 strength", "Remedies", options=PENALTIES),
+    Control("early_stopping", "toggle", "Early stopping", "Remedies"),
+    Control("early_stopping_patience", "slider", "Patience (epochs)", "Remedies", 0, 200, when="early_stopping"),
+    Control(
+        "early_stopping_min_delta",
+        "select_slider",
+        "min_delta",
+        "Remedies",
+        options=DELTAS,
+        when="early_stopping",
+    ),
+    Control("restore_best_weights", "checkbox", "Restore best weights", "Remedies", when="early_stopping"),
+    Control("reduce_lr", "toggle", "Reduce LR on plateau", "Remedies"),
+    Control("reduce_lr_factor", "slider", "Factor", "Remedies", 0.05, 0.95, 0.05, when="reduce_lr"),
+    Control("reduce_lr_patience", "slider", "Patience (epochs)", "Remedies", 0, 200, when="reduce_lr"),
+    Control(
+        "reduce_lr_min_lr",
+        "select_slider",
+        "min_lr",
+        "Remedies",
+        options=MIN_LRS,
+        when="reduce_lr",
+    ),
+)
+
+
+def control_values(spec: Spec) -> dict[str, Any]:
+    """What each control shows for ``spec`` (the network as layers x width and one activation)."""
+    values = spec.to_dict()
+    values["noise"] = float(values["noise"])
+    values["layers"] = len(spec.model.hidden)
+    values["width"] = max(spec.model.hidden, default=64)
+    values["activation"] = (spec.model.activation or ("tanh",))[0]
+    return {c.name: values[c.name] for c in CONTROLS}
+
+
 def spec_for_controls(spec: Spec, values: dict[str, Any]) -> Spec:
-    """``spec`` with the settings whose control moved (flat names); a new data set takes a fitting problem.
+    """``spec`` with the settings whose control moved; a new data set takes a fitting problem.
 
     Settings whose control still shows the spec's value are left alone, so a
-    value from a link that no control offers (a width of 100, say) survives.
+    value from a link that no control offers (hidden 100,30, say) survives.
     Raises ``SpecError`` for a combination the spec refuses.
     """
-    current = spec.to_dict()
-    changes = {}
-    for name, value in values.items():
-        old = current[name]
-        if (list(value) if isinstance(value, tuple) else value) != old:
-            changes[name] = value
+    shown = control_values(spec)
+    changes = {name: value for name, value in values.items() if name in shown and value != shown[name]}
+    network = {name: changes.pop(name) for name in ("layers", "width", "activation") if name in changes}
+    if network:
+        layers = network.get("layers", shown["layers"])
+        changes["hidden"] = (network.get("width", shown["width"]),) * layers
+        changes["activation"] = (network.get("activation", shown["activation"]),)
     dataset = changes.pop("dataset", None)
     if dataset is not None:
         spec = spec_for_dataset(dataset, spec)

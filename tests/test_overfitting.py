@@ -280,10 +280,15 @@ def test_any_link_fits_the_page(params: dict[str, str]) -> None:
 
 def test_spec_for_controls_changes_only_what_moved() -> None:
     odd = of.DEFAULT_SPEC.replace(hidden=(100, 30))
-    same = of.spec_for_controls(odd, {"samples": 40, "hidden": (100, 30), "dropout": 0.0})
-    assert same == odd
-    moved = of.spec_for_controls(odd, {"dropout": 0.2, "dataset": "three_class"})
+    shown = of.control_values(odd)
+    assert shown["layers"] == 2 and shown["width"] == 100 and shown["activation"] == "tanh"
+    assert set(shown) == {c.name for c in of.CONTROLS}
+    assert of.spec_for_controls(odd, shown) == odd  # hidden 100,30 survives untouched controls
+    moved = of.spec_for_controls(odd, {**shown, "dropout": 0.2, "dataset": "three_class"})
     assert moved.model.dropout == 0.2 and moved.model.problem == "multiclass" and moved.model.hidden == (100, 30)
+    wider = of.spec_for_controls(odd, {**shown, "layers": 3, "activation": "relu"})
+    assert wider.model.hidden == (100, 100, 100) and wider.model.activation == ("relu",) * 3
+    assert of.spec_for_controls(odd, {**shown, "layers": 0}).model.hidden == ()
 
 
 # -- charts -------------------------------------------------------------------------------------

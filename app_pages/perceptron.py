@@ -11,6 +11,7 @@ import functools
 import streamlit as st
 
 from playground import perceptron as pc
+from playground.spec import OPTIMIZERS
 from playground.trainer import Trainer
 from playground.ui import charts, live, state, widgets
 from playground.ui.charts_perceptron import plane_figure
@@ -32,6 +33,7 @@ def _first_visit() -> tuple[pc.Neuron, list[str]]:
 
 
 link_neuron, link_notices = state.get("perceptron:link", _first_visit)
+link_lr = min(state.get("perceptron:link_lr", lambda: state.page_spec(PAGE, DEFAULT).train.lr), max(LR_CHOICES))
 neuron: pc.Neuron = state.get("perceptron:neuron", lambda: link_neuron)
 spec = state.page_spec(PAGE, DEFAULT)
 
@@ -153,11 +155,12 @@ if state.visible("dataset"):
         on_change=_stop,
     )
 if state.visible("optimizer"):
-    state.get("pc_optimizer", lambda: spec.train.optimizer if spec.train.optimizer in ("sgd", "adam") else "sgd")
-    changes["optimizer"] = c2.selectbox("Optimizer", ("sgd", "adam"), key="pc_optimizer")
+    state.get("pc_optimizer", lambda: spec.train.optimizer)
+    changes["optimizer"] = c2.selectbox("Optimizer", OPTIMIZERS, key="pc_optimizer")
 if state.visible("lr"):
-    state.get("pc_lr", lambda: min(LR_CHOICES, key=lambda v: abs(v - spec.train.lr)))
-    changes["lr"] = c3.select_slider("Learning rate", LR_CHOICES, key="pc_lr")
+    lr_choices = sorted({*LR_CHOICES, link_lr})  # a link's own rate stays selectable
+    state.get("pc_lr", lambda: spec.train.lr if spec.train.lr in lr_choices else link_lr)
+    changes["lr"] = c3.select_slider("Learning rate", lr_choices, key="pc_lr")
 spec, _ = pc.perceptron_spec(spec.replace(**changes))
 state.set_page_spec(PAGE, spec, DEFAULT, extra=neuron.params())
 

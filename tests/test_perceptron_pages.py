@@ -82,7 +82,9 @@ def test_perceptron_every_control() -> None:
     assert any("One line cannot separate circle" in el.value for el in at.info)
     at.selectbox(key="pc_dataset").set_value("xor").run()
     assert any("/playground?dataset=xor&hidden=4&activation=tanh&lr=0.03" in el.value for el in at.info)
-    at.selectbox(key="pc_optimizer").set_value("adam").run()
+    for optimizer in ("momentum", "rmsprop", "adagrad", "adam"):
+        at.selectbox(key="pc_optimizer").set_value(optimizer).run()
+        assert not at.exception
     at.select_slider(key="pc_lr").set_value(0.1).run()
     assert at.query_params["optimizer"] == "adam" and at.query_params["dataset"] == "xor"
     at.button(key="pc_step").click().run()
@@ -116,6 +118,15 @@ def test_perceptron_trains_to_the_end_and_stops() -> None:
     assert float(metrics(at)["training accuracy"]) >= 0.98
     assert at.button(key="pc_play")  # back to Play: not running any more
     assert not at.exception
+
+
+def test_perceptron_link_training_settings_are_honoured() -> None:
+    at = open_page("perceptron", {"lr": "0.05", "optimizer": "momentum", "epochs": "7"})
+    assert at.select_slider(key="pc_lr").value == 0.05
+    assert at.selectbox(key="pc_optimizer").value == "momentum"
+    assert metrics(at)["epoch"] == "0 / 7" and not at.warning
+    at = open_page("perceptron", {"lr": "5"})
+    assert at.select_slider(key="pc_lr").value == 1.0  # bounded
 
 
 def test_perceptron_link_values_are_honoured() -> None:

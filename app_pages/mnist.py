@@ -29,21 +29,15 @@ LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the images (once per server) ...")
-def images(name: str, data_dir: str | None, download: bool) -> mnist.ImageData:
-    """The raw uint8 arrays, shared read-only by every user (never modified)."""
-    return mnist.load_arrays(name, download_missing=download, data_dir=data_dir)
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def tensors(name: str, validation_split: float, data_dir: str | None, download: bool) -> Dataset:
-    """Train / validation / test tensors (read-only: the trainer slices copies)."""
-    return mnist.to_dataset(images(name, data_dir, download), name, validation_split)
+def full_data(name: str, data_dir: str | None, download: bool) -> Dataset:
+    """All 70,000 images as float tensors, shared read-only by every user (the trainer never writes to them)."""
+    return mnist.to_dataset(mnist.load_arrays(name, download_missing=download, data_dir=data_dir), name, 0.0)
 
 
 def data_for(spec: Spec) -> Dataset:
-    return tensors(
-        spec.data.dataset, spec.data.validation_split, os.environ.get("PLAYGROUND_DATA_DIR"), mt.downloads_allowed()
-    )
+    """The spec's data set and split: views of the cached tensors, no copy."""
+    full = full_data(spec.data.dataset, os.environ.get("PLAYGROUND_DATA_DIR"), mt.downloads_allowed())
+    return mt.with_validation_split(full, spec.data.validation_split)
 
 
 def trainer() -> Trainer | None:
@@ -152,7 +146,7 @@ state.set_page_spec(PAGE, spec, DEFAULT)
 try:
     data = data_for(spec)
     test_x, test_y = mt.test_set(data)
-    class_names = images(spec.data.dataset, os.environ.get("PLAYGROUND_DATA_DIR"), mt.downloads_allowed()).class_names
+    class_names = mnist.SOURCES[spec.data.dataset].class_names
 except mnist.DataMissing as exc:
     st.error(str(exc), icon=":material/folder_off:")
     st.stop()

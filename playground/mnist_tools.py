@@ -200,6 +200,29 @@ def misclassified(results: Results, limit: int = 24) -> np.ndarray:
     return wrong[np.argsort(-confidence, kind="stable")][:limit]
 
 
+def with_validation_split(full: Dataset, validation_split: float) -> Dataset:
+    """``full`` (all 60,000 training images in x_train) with its last ``validation_split`` held out.
+
+    As Keras's ``fit(validation_split=...)``: no shuffling, the tail is the
+    validation set. The tensors are views of ``full`` (no copy), so one cached
+    set serves every split.
+    """
+    x, y = full.x_train, full.y_train
+    n_val = int(len(x) * validation_split)
+    n_train = len(x) - n_val
+    return Dataset(
+        name=full.name,
+        x_train=x[:n_train],
+        y_train=y[:n_train],
+        x_val=x[n_train:],
+        y_val=y[n_train:],
+        num_classes=full.num_classes,
+        x_test=full.x_test,
+        y_test=full.y_test,
+        image_side=full.image_side,
+    )
+
+
 def test_set(data: Dataset) -> tuple[np.ndarray, np.ndarray]:
     """The test images [n, 28, 28] in [0, 1] and labels [n] as read-only numpy views."""
     if data.x_test is None or data.y_test is None:

@@ -15,6 +15,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from playground import mnist
 from playground import mnist_tools as mt
 from playground.datasets import Dataset
 from playground.model import build_model
@@ -96,6 +97,24 @@ def test_needs_new_trainer_only_for_data_architecture_or_seed() -> None:
         {"activation": ["tanh"]},
     ):
         assert mt.needs_new_trainer(s, s.replace(**change))
+
+
+def test_with_validation_split_matches_the_loader_and_shares_memory() -> None:
+    rng = np.random.default_rng(0)
+    images = mnist.ImageData(
+        rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 50, dtype=np.uint8),
+        rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        rng.integers(0, 10, 20, dtype=np.uint8),
+        tuple("0123456789"),
+        "test",
+    )
+    full = mnist.to_dataset(images, "mnist", 0.0)
+    for split in (0.1, 0.2, 0.5):
+        mine, ref = mt.with_validation_split(full, split), mnist.to_dataset(images, "mnist", split)
+        for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
+            torch.testing.assert_close(getattr(mine, name), getattr(ref, name))
+        assert mine.x_train.data_ptr() == full.x_train.data_ptr()  # a view, not a copy
 
 
 # -- results ----------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ def test_mnist_trains_two_epochs_and_predicts(server, page):  # type: ignore[no-
     # The progress bar and the live curves appear while it trains.
     page.locator('[data-testid="stProgress"]').filter(visible=True).first.wait_for(timeout=60_000)
     page.get_by_text("Epoch 1 of at most 2").filter(visible=True).first.wait_for(timeout=60_000)
+    page.get_by_text("Learning rate (drops marked)").first.wait_for(timeout=60_000)  # the live curves
     shot(page, "mnist-training")
     # The results: confusion matrix on the first tab.
     page.get_by_role("heading", name="Results on the 10,000 test images").wait_for(timeout=90_000)

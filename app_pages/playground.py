@@ -46,6 +46,7 @@ trainer = pc.trainer(spec)
 if message := state.get("pg:message", lambda: None):
     st.error(message, icon=":material/error:")
 pc.buttons(trainer is not None)
+state.put("pg:points_drawn", pc.points().version)
 
 
 def boundary_chart(tr: Trainer | None, discretize: bool, show_val: bool) -> None:
@@ -89,6 +90,8 @@ def boundary_chart(tr: Trainer | None, discretize: bool, show_val: bool) -> None
 @st.fragment(run_every=FRAME_SECONDS if pc.running() else None)
 def live_boundary() -> None:
     """Train for one tick, then redraw the epoch counter, the boundary and the numbers."""
+    if pc.points().version != state.get("pg:points_drawn", lambda: None):
+        st.rerun()  # a click added a point: redraw the whole page (point count, buttons)
     tr = pc.trainer(pc.spec())
     if pc.running() and tr is not None:
         if live.acquire():
@@ -133,6 +136,9 @@ def live_network() -> None:
         tr.neuron_grids(res), tr.weights(), labels, current.model.activation, current.model.problem
     )
     st.plotly_chart(fig, key="pgchart_network", config={"displayModeBar": False})
+    if not tr.history:
+        st.caption("The loss and accuracy curves start with the first epoch.")
+        return
     history = tr.history[:: max(1, len(tr.history) // CURVE_POINTS)]
     cols = st.columns(2)
     with cols[0]:

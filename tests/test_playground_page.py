@@ -257,12 +257,12 @@ def test_training_controls_change_live_without_reset() -> None:
 def test_view_toggles_and_they_travel_in_the_link() -> None:
     at = open_page("dataset=gauss")
     at.toggle(key="pg_discretize").set_value(True).run()
-    at.toggle(key="pg_show_validation").set_value(False).run()
+    at.toggle(key="pg_show_validation").set_value(True).run()
     assert not at.exception
-    assert at.query_params["discretize"] == "true" and at.query_params["show-validation"] == "false"
+    assert at.query_params["discretize"] == "true" and at.query_params["show-validation"] == "true"
     trains(at)
-    again = open_page("dataset=gauss&discretize=true&show-validation=false")
-    assert again.toggle(key="pg_discretize").value and not again.toggle(key="pg_show_validation").value
+    again = open_page("dataset=gauss&discretize=true&show-validation=true")
+    assert again.toggle(key="pg_discretize").value and again.toggle(key="pg_show_validation").value
 
 
 def test_own_points_from_a_csv_and_bad_files() -> None:

@@ -49,8 +49,9 @@ LOSS_LABELS = {
     "categorical_crossentropy": "Categorical cross-entropy",
     "mse": "Mean squared error",
 }
-#: Settings of the view, not of the spec; they travel in the link too.
-VIEW_FLAGS = {"discretize": False, "show_validation": True}
+#: Settings of the view, not of the spec; they travel in the link too. Validation points are
+#: hidden by default, as TF Playground's "show test data" (half the points: faster redraws).
+VIEW_FLAGS = {"discretize": False, "show_validation": False}
 
 
 def key(name: str) -> str:

@@ -1,0 +1,156 @@
+"""Real-browser tests of the network playground: live training, Pause, shared links, clicked points.
+
+Prints what it measures (first paint, boundary redraws per second reaching the
+browser, epochs per second, seconds to 0.95 validation accuracy on xor); the
+numbers are reported, not asserted, since other work shares the machine.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.browser.conftest import assert_no_exception, shot, wait_ready
+
+BOUNDARY = ".st-key-pgchart_boundary .js-plotly-plot"
+# Count distinct figures the browser has drawn (the page writes the epoch into layout.meta).
+COUNT_REDRAWS = """(ms) => new Promise(done => {
+  const seen = new Set(); const start = performance.now();
+  function tick() {
+    for (const el of document.querySelectorAll('.st-key-pgchart_boundary .js-plotly-plot')) {
+      if (el.layout && el.layout.meta !== undefined) seen.add(el.layout.meta);
+    }
+    if (performance.now() - start < ms) requestAnimationFrame(tick); else done([...seen]);
+  }
+  tick();
+})"""
+
+
+def epoch_now(page) -> int:  # type: ignore[no-untyped-def]
+    text = (
+        page.locator('[data-testid="stMarkdownContainer"] h4')
+        .filter(has_text=re.compile(r"^Epoch \d+$"))
+        .filter(visible=True)
+        .first.inner_text()
+    )
+    return int(text.split()[1])
+
+
+def val_accuracy(page) -> float:  # type: ignore[no-untyped-def]
+    words = (
+        page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="validation accuracy").filter(visible=True)
+    )
+    if words.count() == 0:
+        return 0.0
+    found = re.findall(r"validation accuracy ([\d.]+)%", words.first.inner_text())
+    return float(found[-1]) / 100 if found else 0.0
+
+
+def boundary_picture(page) -> bytes:  # type: ignore[no-untyped-def]
+    """A screenshot of the boundary chart's area (the element itself is replaced on every redraw)."""
+    box = page.locator(BOUNDARY).filter(visible=True).first.bounding_box()
+    return bytes(page.screenshot(clip=box))
+
+
+def open_playground(page, server, query: str = "") -> float:  # type: ignore[no-untyped-def]
+    """Open the page; returns seconds until the epoch counter and the boundary are drawn."""
+    start = time.perf_counter()
+    page.goto(f"{server.url}/playground" + (f"?{query}" if query else ""))
+    page.get_by_text("Epoch 0").filter(visible=True).first.wait_for()
+    page.locator(
+        BOUNDARY if "custom" not in query else '[class*="st-key-pgchart_click"] .js-plotly-plot'
+    ).first.wait_for()
+    seconds = time.perf_counter() - start
+    wait_ready(page)
+    return seconds
+
+
+def test_play_trains_live_pause_stops_and_xor_is_learned(server, page):  # type: ignore[no-untyped-def]
+    """Play: the epoch counter and the boundary move; Pause: they stop; xor passes 0.95 within 20 s."""
+    open_playground(page, server, "dataset=xor")  # the first visit imports torch
+    paint = open_playground(page, server, "dataset=xor")
+    assert_no_exception(page)
+    shot(page, "playground-start")
+    before = boundary_picture(page)
+
+    page.get_by_role("button", name="Play").click()
+    started = time.perf_counter()
+    page.get_by_role("button", name="Pause").wait_for()
+    page.wait_for_timeout(1000)
+    first_epoch = epoch_now(page)
+    meta = page.evaluate(COUNT_REDRAWS, 5000)
+    seconds = 5.0
+    redraws = len(meta) / seconds
+    epochs_per_second = (max(meta) - min(meta)) / seconds if meta else 0.0
+    assert epoch_now(page) > first_epoch > 0
+    assert len(meta) >= 2, meta  # the boundary was redrawn while training
+    shot(page, "playground-playing")
+
+    reached = None
+    while time.perf_counter() - started < 30:
+        if val_accuracy(page) > 0.95:
+            reached = time.perf_counter() - started
+            break
+        page.wait_for_timeout(200)
+    print(
+        f"\nplayground: first paint {paint:.2f} s; {redraws:.1f} boundary redraws/s; "
+        f"{epochs_per_second:.0f} epochs/s; xor val acc > 0.95 after {reached} s"
+    )
+    assert reached is not None and reached < 20, f"validation accuracy {val_accuracy(page)} after 30 s"
+    assert boundary_picture(page) != before
+
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for()
+    page.wait_for_timeout(500)
+    stopped = epoch_now(page)
+    meta_paused = page.evaluate(COUNT_REDRAWS, 1500)
+    assert epoch_now(page) == stopped and len(meta_paused) <= 1, meta_paused
+    assert_no_exception(page)
+    shot(page, "playground-paused")
+
+
+def test_shared_link_opens_its_settings(server, page):  # type: ignore[no-untyped-def]
+    """A link with the spiral preset's settings shows them in the sidebar and on the diagram."""
+    query = "dataset=spiral&hidden=8,8,6&activation=tanh&features=x1,x2,sin_x1,sin_x2&optimizer=adam&lr=0.01&noise=10"
+    open_playground(page, server, query)
+    assert page.locator(".st-key-pg_dataset input").input_value() == "Spiral"
+    assert page.locator(".st-key-pg_optimizer input").input_value() == "adam"
+    assert page.locator(".st-key-pg_layers input").input_value() == "3"
+    assert page.locator(".st-key-pg_width_2 input").input_value() == "6"
+    assert page.locator(".st-key-pg_feat_sin_x1 input").is_checked()
+    assert not page.locator(".st-key-pg_feat_x1_sq input").is_checked()
+    assert "0.01" in page.locator(".st-key-pg_lr").inner_text()
+    assert "Layer 3" in page.locator(".st-key-pgchart_network").inner_text()
+    assert_no_exception(page)
+    shot(page, "playground-link-spiral")
+    # A bad value in a link: a notice, and the page still trains.
+    open_playground(page, server, "lr=-1&hidden=abc")
+    assert page.get_by_text(re.compile("lr: got -1")).count() >= 1
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Epoch 1").filter(visible=True).first.wait_for()
+    shot(page, "playground-bad-link")
+
+
+def test_clicks_add_points_then_they_train(server, page):  # type: ignore[no-untyped-def]
+    """On your own data, clicks on empty plot space add points of the chosen class; then Step trains."""
+    open_playground(page, server, "dataset=custom")
+    box = page.locator(".js-plotly-plot .nsewdrag").last.bounding_box()
+    assert box is not None
+    spots = [
+        (0.25, 0.25, "orange"),
+        (0.75, 0.75, "orange"),
+        (0.25, 0.75, "blue"),
+        (0.75, 0.25, "blue"),
+        (0.5, 0.2, "blue"),
+    ]
+    for n, (fx, fy, colour) in enumerate(spots, start=1):
+        page.locator('[data-testid="stSidebar"]').get_by_text(re.compile(f"^{colour}")).click()
+        wait_ready(page)
+        box = page.locator(".js-plotly-plot .nsewdrag").last.bounding_box()
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        page.get_by_text(f"{n} points clicked").wait_for(timeout=15_000)
+        wait_ready(page)
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Epoch 1").filter(visible=True).first.wait_for()
+    assert_no_exception(page)
+    shot(page, "playground-clicked-points")

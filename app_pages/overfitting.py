@@ -68,7 +68,8 @@ for c in of.CONTROLS:
     if c.name == "validation_split":
         n_train, n_val = of.split_counts(new["samples"], new["validation_split"])
         st.sidebar.caption(f"{n_train} training points, {n_val} validation points.")
-speed = st.sidebar.slider("Epochs per frame", 1, 50, 5, key="speed") if state.visible("speed") else 5
+if state.visible("speed"):
+    st.sidebar.slider("Epochs per frame", 1, 50, 5, key="speed", help="How many epochs each live frame trains.")
 try:
     spec = of.fit_to_page(of.spec_for_controls(spec, new))[0]
 except SpecError as exc:
@@ -128,12 +129,12 @@ cols = st.columns([1, 1, 1.4, 4])
 if state.visible("play"):
     playing = running()
     cols[0].button("Pause" if playing else "Play", key="play", on_click=toggle_play, type="primary",
-                   icon=":material/pause:" if playing else ":material/play_arrow:", use_container_width=True)  # fmt: skip
+                   icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch")  # fmt: skip
 if state.visible("reset"):
-    cols[1].button("Reset", key="reset", on_click=reset, icon=":material/restart_alt:", use_container_width=True)
+    cols[1].button("Reset", key="reset", on_click=reset, icon=":material/restart_alt:", width="stretch")
 if state.visible("run_to_end"):
     cols[2].button("Train to the end", key="run_to_end", on_click=run_to_end, icon=":material/fast_forward:",
-                   use_container_width=True)  # fmt: skip
+                   width="stretch")  # fmt: skip
 
 
 def live_charts(tr: Trainer) -> None:
@@ -203,11 +204,7 @@ metric = (
     if state.visible("overlay_metric")
     else "loss"
 )
-curves = [
-    co.RunCurves(r.name, [e.epoch for e in r.history], [getattr(e, f"train_{'acc' if metric == 'accuracy' else 'loss'}") for e in r.history],
-                 [getattr(e, f"val_{'acc' if metric == 'accuracy' else 'loss'}") for e in r.history], r.stop_epoch, r.best_epoch)
-    for r in chosen
-]  # fmt: skip
+curves = [co.RunCurves(r.name, *r.series(metric), r.stop_epoch, r.best_epoch) for r in chosen]
 st.plotly_chart(
     co.overlay_figure(curves, metric, height=420 + 22 * len(curves)), key="of_overlay", config={"displayModeBar": False}
 )
@@ -237,4 +234,5 @@ if state.visible("csv_run"):
                        key="download", icon=":material/download:")  # fmt: skip
 if state.visible("clear_runs") and clear.button("Forget all runs", key="clear_runs", icon=":material/delete:"):
     state.put("of:runs", [])
+    state.put("of:seen", [])
     st.rerun()

@@ -292,8 +292,11 @@ def remedy_words(spec: Spec) -> str:
 def setup_words(spec: Spec, default: Spec = DEFAULT_SPEC) -> str:
     """The setup settings that differ from the default ("noise 20 · hidden 8,8"), or ""."""
     mine, base, parts = spec.to_dict(), default.to_dict(), []
+    # One activation for all layers reads as its name; none (no hidden layer) is not worth a word.
+    for d in (mine, base):
+        d["activation"] = sorted(set(d["activation"]))
     for name in SETUP_FIELDS:
-        if mine[name] != base[name]:
+        if mine[name] != base[name] and not (name == "activation" and not mine[name]):
             value = mine[name]
             text = ",".join(str(v) for v in value) if isinstance(value, list) else _fmt(value)
             parts.append(f"{name.replace('_', ' ')} {text or 'none'}")
@@ -467,6 +470,16 @@ class RunRecord:
     @property
     def analysis(self) -> Analysis | None:
         return analyse(self.history, self.restored_epoch)
+
+    def series(self, metric: str = "loss") -> tuple[list[int], list[float | None], list[float | None]]:
+        """(epochs, training values, validation values) of "loss" or "accuracy"."""
+        suffix = "acc" if metric == "accuracy" else "loss"
+        h = self.history
+        return (
+            [r.epoch for r in h],
+            [getattr(r, f"train_{suffix}") for r in h],
+            [getattr(r, f"val_{suffix}") for r in h],
+        )
 
     @property
     def diverged(self) -> bool:

@@ -207,3 +207,21 @@ def test_classroom_mode_hides_controls() -> None:
     assert not any(b.key == "play" for b in at.button)
     at.button(key="run_to_end").click().run()
     assert ok(at).session_state["of:runs"] and not at.multiselect
+
+
+def test_three_classes_and_no_hidden_layer() -> None:
+    """A multiclass set and a network with no hidden layer (logistic regression) both train and compare."""
+    at = open_page()
+    at.selectbox(key="dataset").set_value("three_class").run()
+    assert spec(ok(at)).model.problem == "multiclass"
+    at.button(key="run_to_end").click().run()
+    at.slider(key="layers").set_value(0).run()
+    assert spec(ok(at)).model.hidden == () and at.query_params["hidden"] == ""
+    at.button(key="run_to_end").click().run()
+    runs = ok(at).session_state["of:runs"]
+    assert [r.name for r in runs] == [
+        "dataset three_class — no remedy",
+        "dataset three_class · hidden none — no remedy",
+    ]
+    assert runs[0].grid.shape == (of.RUN_GRID, of.RUN_GRID, 3)
+    assert len(charts(at)) == 3 + 1 + 2

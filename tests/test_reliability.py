@@ -62,3 +62,43 @@ def test_healthy_runs_never_count_as_diverged() -> None:
         trainer = Trainer(Spec.from_query(query + "&epochs=60"))
         list(trainer.run())
         assert trainer.stop_reason != STOP_DIVERGED, query
+
+
+SESSIONS = 20
+STEPS = 2
+
+
+def test_twenty_sessions_interleaved_are_isolated() -> None:
+    """20 sessions (each its own session state) step the playground page in turns, each with its own seed.
+
+    Every session's curve equals its solo run, and no session holds another's spec, data or model.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    sessions = []
+    for seed in range(SESSIONS):
+        at = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=90)
+        at.query_params["seed"] = str(seed)
+        at.query_params["dataset"] = ("xor", "circle", "gauss", "spiral")[seed % 4]
+        sessions.append(at.run())
+    for _ in range(STEPS):
+        for at in sessions:
+            at.button(key="pg_step").click().run()
+    trainers = []
+    for seed, at in enumerate(sessions):
+        assert not at.exception
+        trainer = at.session_state["pg:trainer"]
+        assert trainer.spec.seed == seed and at.session_state["spec:playground"].seed == seed
+        assert trainer.epoch == STEPS
+        solo = Trainer(trainer.spec)
+        solo.train(STEPS)
+        assert [r.to_dict() for r in trainer.history] == [r.to_dict() for r in solo.history], f"session {seed}"
+        assert bool((trainer.data.x_train.cpu() == solo.data.x_train).all())
+        trainers.append(trainer)
+    # No two sessions share a trainer, a model, data tensors or a spec.
+    assert len({id(t) for t in trainers}) == SESSIONS
+    assert len({id(t.model) for t in trainers}) == SESSIONS
+    assert len({id(t.data.x_train) for t in trainers}) == SESSIONS
+    assert len({t.spec for t in trainers}) == SESSIONS

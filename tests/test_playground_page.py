@@ -139,9 +139,12 @@ def test_page_opens_on_epoch_0_with_every_part() -> None:
     at = open_page()
     assert epoch(at) == 0
     keys = {el.proto.id for el in at.get("plotly_chart")}
-    assert len(keys) >= 3  # network, boundary, loss (+ accuracy)
+    assert len(keys) == 2  # network and boundary; the curves start with the first epoch
+    assert any("curves start with the first epoch" in c.value for c in at.caption)
     assert any("import torch" in c.value for c in at.code) and any("keras" in c.value for c in at.code)
     assert not at.warning and not at.error
+    trains(at)
+    assert len(at.get("plotly_chart")) == 4  # network, boundary, loss, accuracy
 
 
 def test_play_pause_step_reset_reinitialize() -> None:

@@ -27,7 +27,7 @@ GRID = 60
 
 st.title("Overfitting & regularization")
 # Read the link first: page_header shows the notices about its bad values.
-spec, limit_notices = of.fit_to_page(state.page_spec(of.PAGE, of.DEFAULT_SPEC))
+spec, limit_notices = of.fit_to_page(state.page_spec(of.PAGE, of.link_base(state.query_params())))
 widgets.page_header(of.PAGE)
 st.caption(
     "Few noisy points and a big network: the training loss falls towards zero while the validation loss turns up. "
@@ -156,9 +156,10 @@ def live_charts(tr: Trainer) -> None:
     with right:
         axis, _ = datasets.grid(GRID)
         x = tr.data
-        title = f"Epoch {tr.epoch}" + (f" · restored weights of epoch {tr.restored_epoch}" if tr.restored_epoch else "")
+        restored = f" · the restored weights of epoch {tr.restored_epoch}" if tr.restored_epoch else ""
+        st.markdown(f"**Epoch {tr.epoch}**{restored}")
         fig = charts.boundary_figure(axis, tr.predict_grid(GRID), tr.spec.model.problem, x.x_train.numpy(),
-                                     x.y_train.numpy(), x.x_val.numpy(), x.y_val.numpy(), height=420, title=title)  # fmt: skip
+                                     x.y_train.numpy(), x.x_val.numpy(), x.y_val.numpy(), height=420)  # fmt: skip
         st.plotly_chart(fig, key="of_boundary", config={"displayModeBar": False})
         st.caption("Filled dots: training points; rings: validation points.")
     st.markdown(of.describe(analysis, len(tr.x_train)))

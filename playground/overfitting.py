@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,18 @@ MAX_SAMPLES = 1000
 MAX_EPOCHS = 2000
 MAX_LAYERS = 6
 MAX_LAYER_WIDTH = 256
+
+
+def link_base(params: Mapping[str, str]) -> Spec:
+    """The spec a link's parameters are read against: the default, moved to the link's data set.
+
+    ``?dataset=three_class`` alone would clash with the default's binary problem
+    (the spec's parser then drops it); on the default moved to that set it fits.
+    """
+    name = str(params.get("dataset", "")).strip().lower().replace("-", "_")
+    if name in PAGE_DATASETS and "problem" not in params:
+        return spec_for_dataset(name, DEFAULT_SPEC)
+    return DEFAULT_SPEC
 
 
 def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:

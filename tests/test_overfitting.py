@@ -278,6 +278,17 @@ def test_any_link_fits_the_page(params: dict[str, str]) -> None:
     assert all(isinstance(n, str) for n in notices)
 
 
+def test_link_base_moves_the_default_to_the_links_data_set() -> None:
+    assert of.link_base({}) == of.DEFAULT_SPEC
+    assert of.link_base({"dataset": "xor"}) == of.DEFAULT_SPEC.replace(dataset="xor")
+    base = of.link_base({"dataset": "Three-Class"})
+    assert base.model.problem == "multiclass" and base.model.loss == "categorical_crossentropy"
+    spec, notices = from_query_lenient({"dataset": "three_class", "dropout": "0.3"}, base)
+    assert notices == [] and spec.model.dropout == 0.3 and spec.data.dataset == "three_class"
+    assert of.link_base({"dataset": "three_class", "problem": "binary"}) == of.DEFAULT_SPEC
+    assert of.link_base({"dataset": "mnist"}) == of.DEFAULT_SPEC
+
+
 def test_spec_for_controls_changes_only_what_moved() -> None:
     odd = of.DEFAULT_SPEC.replace(hidden=(100, 30))
     shown = of.control_values(odd)

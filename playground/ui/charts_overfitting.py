@@ -137,9 +137,12 @@ def gap_figure(
                 )
             )
         fig.update_layout(
-            yaxis2=dict(title_text="learning rate", type="log", overlaying="y", side="right", showgrid=False)
+            yaxis2=dict(
+                title_text="learning rate", type="log", overlaying="y", side="right", showgrid=False, tickformat=".0e"
+            )
         )
-    fig.update_xaxes(title_text="epoch", rangemode="tozero", showgrid=True, gridcolor="#eee")
+    # Loss and accuracy charts of one run share their epoch axis: 0 to the last epoch.
+    fig.update_xaxes(title_text="epoch", range=[0, max(x)] if x else None, showgrid=True, gridcolor="#eee")
     fig.update_layout(yaxis=dict(title_text=ylabel, rangemode="tozero", showgrid=True, gridcolor="#eee"))
     return _base_layout(fig, height, title)
 

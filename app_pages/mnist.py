@@ -9,6 +9,7 @@ the trainer; the images are loaded once per server (read-only arrays).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -17,7 +18,7 @@ from playground import mnist
 from playground import mnist_tools as mt
 from playground.datasets import Dataset
 from playground.device import describe, resolve_device
-from playground.spec import ACTIVATIONS, OPTIMIZERS, Spec, SpecError
+from playground.spec import Spec
 from playground.trainer import Trainer
 from playground.ui import charts_mnist as charts
 from playground.ui import live, state, widgets
@@ -25,7 +26,6 @@ from playground.ui import live, state, widgets
 PAGE = "mnist"
 DEFAULT = mt.default_spec()
 K_TRAINER, K_RUNNING, K_RESULTS = "mnist:trainer", "mnist:running", "mnist:results"
-LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the images (once per server) ...")
@@ -85,50 +85,34 @@ def upload() -> None:
     state.put(f"spec:{PAGE}", spec)
 
 
+def control(c: mt.Control, value: Any) -> Any:
+    """Draw one recipe control in the sidebar and return its value."""
+    sb, lo, hi, step = st.sidebar, c.lo, c.hi, c.step
+    args: dict[str, Any] = {"key": c.name, "help": c.help}
+    if c.kind == "selectbox":
+        return sb.selectbox(c.label, c.options, index=c.options.index(value), **args)
+    if c.kind == "select_slider":
+        return sb.select_slider(c.label, mt.options_for(c, value), value, **args)
+    if c.kind == "slider":
+        return sb.slider(c.label, lo, hi, value, step, **args)  # type: ignore[call-overload]
+    if c.kind == "checkbox":
+        return sb.checkbox(c.label, value, **args)
+    if c.kind == "number":
+        return sb.number_input(c.label, int(lo or 0), int(hi or 0), int(value), int(step or 1), **args)
+    return sb.text_input(c.label, str(value), **args)
+
+
 def recipe(spec: Spec) -> Spec:
     """The sidebar: every part of the lecture's recipe, bounded for a shared server."""
-    changes: dict[str, object] = {}
-    sb = st.sidebar
-    sb.header("The recipe")
-    controls = {
-        "dataset": lambda: sb.selectbox("Data set", ("mnist", "fashion_mnist"), key="dataset",
-                                        index=("mnist", "fashion_mnist").index(spec.data.dataset)),
-        "hidden": lambda: sb.text_input("Hidden layers (neurons per layer)", ",".join(map(str, spec.model.hidden)),
-                                        key="hidden", help=f"Comma-separated, up to {mt.MAX_LAYERS} layers of {mt.MAX_WIDTH}."),
-        "activation": lambda: sb.selectbox("Activation (hidden layers)", ACTIVATIONS, key="activation",
-                                           index=ACTIVATIONS.index(spec.model.activation[0]) if spec.model.hidden else 0),
-        "dropout": lambda: sb.slider("Dropout after each hidden layer", 0.0, 0.8, spec.model.dropout, 0.05, key="dropout"),
-        "optimizer": lambda: sb.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(spec.train.optimizer), key="optimizer"),
-        "lr": lambda: sb.select_slider("Learning rate", sorted({*LRS, spec.train.lr}), spec.train.lr, key="lr"),
-        "batch_size": lambda: sb.select_slider("Batch size", mt.BATCH_SIZES, spec.train.batch_size, key="batch_size"),
-        "epochs": lambda: sb.slider("Maximum epochs", 1, mt.MAX_EPOCHS, spec.train.epochs, key="epochs"),
-        "validation_split": lambda: sb.slider("Validation split", 0.1, 0.5, spec.data.validation_split, 0.05, key="validation_split"),
-        "early_stopping": lambda: sb.checkbox("EarlyStopping (validation loss)", spec.train.early_stopping, key="early_stopping"),
-        "early_stopping_patience": lambda: sb.slider("Early-stopping patience (epochs)", 1, 20, spec.train.early_stopping_patience, key="early_stopping_patience"),
-        "restore_best_weights": lambda: sb.checkbox("Restore the best weights at the end", spec.train.restore_best_weights, key="restore_best_weights"),
-        "reduce_lr": lambda: sb.checkbox("ReduceLROnPlateau", spec.train.reduce_lr, key="reduce_lr"),
-        "reduce_lr_factor": lambda: sb.select_slider("Reduce-LR factor", (0.1, 0.2, 0.5, 0.8), spec.train.reduce_lr_factor, key="reduce_lr_factor"),
-        "reduce_lr_patience": lambda: sb.slider("Reduce-LR patience (epochs)", 1, 20, spec.train.reduce_lr_patience, key="reduce_lr_patience"),
-        "seed": lambda: sb.number_input("Seed", 0, 9999, min(spec.seed, 9999), key="seed"),
-    }  # fmt: skip
-    for name, draw in controls.items():
-        if state.visible(name):
-            changes[name] = draw()
-    if "hidden" in changes:
-        try:
-            changes["hidden"] = list(mt.parse_hidden(str(changes["hidden"])))
-        except SpecError as exc:
-            sb.error(f"Hidden layers: {exc.reason}", icon=":material/error:")
-            del changes["hidden"]
-    # One activation for every hidden layer (the spec broadcasts a single name).
-    changes["activation"] = [changes.get("activation", spec.model.activation[0] if spec.model.hidden else "relu")]
-    dataset = changes.pop("dataset", spec.data.dataset)
-    try:
-        new = mt.default_spec(str(dataset)).replace(**{**spec.to_dict(), **changes, "dataset": dataset})
-    except SpecError as exc:
-        sb.error(f"{exc.field}: {exc.reason}", icon=":material/error:")
-        return spec
-    return new
+    st.sidebar.header("The recipe")
+    shown, values = mt.control_values(spec), dict[str, Any]()
+    for c in mt.CONTROLS:
+        if state.visible(c.name) and (c.when is None or values.get(c.when, shown[c.when])):
+            values[c.name] = control(c, shown[c.name])
+    spec, errors = mt.spec_from_controls(spec, values)
+    for error in errors:
+        st.sidebar.error(error, icon=":material/error:")
+    return spec
 
 
 # -- 1. the recipe ----------------------------------------------------------------------------------

@@ -38,7 +38,16 @@ import torch.nn.functional as F
 
 from playground.datasets import Dataset
 from playground.model import MLP, build_model, output_size
-from playground.spec import DATASETS_IMAGE, Spec, SpecError, flag_name, rule_for, spec_for_dataset
+from playground.spec import (
+    ACTIVATIONS,
+    DATASETS_IMAGE,
+    OPTIMIZERS,
+    Spec,
+    SpecError,
+    flag_name,
+    rule_for,
+    spec_for_dataset,
+)
 from playground.trainer import Trainer
 
 # ---------------------------------------------------------------------------
@@ -52,6 +61,89 @@ MAX_LAYERS = 4
 MAX_WIDTH = 512
 MAX_EPOCHS = 100
 BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024)
+
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+LR_FACTORS = (0.1, 0.2, 0.5, 0.8)
+
+
+@dataclass(frozen=True)
+class Control:
+    """One sidebar control: a flat spec setting, its widget kind, label and bounds.
+
+    ``when`` names a flag setting: the control shows only while that flag is on
+    (a callback's settings appear when the callback is switched on).
+    """
+
+    name: str
+    kind: str  # selectbox, select_slider, slider, checkbox, number or text
+    label: str
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    options: tuple[Any, ...] = ()
+    help: str | None = None
+    when: str | None = None
+
+
+#: The recipe's controls, in the order of the lecture's Keras program.
+CONTROLS: tuple[Control, ...] = (
+    Control("dataset", "selectbox", "Data set", options=DATASETS_IMAGE),
+    Control("hidden", "text", "Hidden layers (neurons per layer)",
+            help=f"Comma-separated widths, e.g. 128, 64: up to {MAX_LAYERS} layers of {MAX_WIDTH}."),
+    Control("activation", "selectbox", "Activation (hidden layers)", options=ACTIVATIONS),
+    Control("dropout", "slider", "Dropout after each hidden layer", 0.0, 0.8, 0.05),
+    Control("optimizer", "selectbox", "Optimizer", options=OPTIMIZERS),
+    Control("lr", "select_slider", "Learning rate", options=LRS),
+    Control("batch_size", "select_slider", "Batch size", options=BATCH_SIZES),
+    Control("epochs", "slider", "Maximum epochs", 1, MAX_EPOCHS, 1),
+    Control("validation_split", "slider", "Validation split", 0.1, 0.5, 0.05),
+    Control("early_stopping", "checkbox", "EarlyStopping (on the validation loss)"),
+    Control("early_stopping_patience", "slider", "Early-stopping patience (epochs)", 1, 20, 1, when="early_stopping"),
+    Control("restore_best_weights", "checkbox", "Restore the best weights at the end", when="early_stopping"),
+    Control("reduce_lr", "checkbox", "ReduceLROnPlateau"),
+    Control("reduce_lr_factor", "select_slider", "Reduce-LR factor", options=LR_FACTORS, when="reduce_lr"),
+    Control("reduce_lr_patience", "slider", "Reduce-LR patience (epochs)", 1, 20, 1, when="reduce_lr"),
+    Control("seed", "number", "Seed", 0, 9999, 1),
+)  # fmt: skip
+
+
+def control_values(spec: Spec) -> dict[str, Any]:
+    """What each control shows for ``spec`` (hidden as text, one activation for all layers)."""
+    flat = spec.to_dict()
+    values = {c.name: flat[c.name] for c in CONTROLS}
+    values["hidden"] = ", ".join(map(str, spec.model.hidden))
+    values["activation"] = spec.model.activation[0] if spec.model.activation else "relu"
+    return values
+
+
+def options_for(control: Control, value: Any) -> tuple[Any, ...]:
+    """A select control's options, with ``value`` added when a link brought another one."""
+    return tuple(sorted({*control.options, value})) if control.kind == "select_slider" else control.options
+
+
+def spec_from_controls(spec: Spec, values: dict[str, Any]) -> tuple[Spec, list[str]]:
+    """``spec`` with the controls' values, and one sentence per value that had to be left out.
+
+    A value the spec refuses (hidden widths typed wrong, say) is dropped with its
+    message and the rest still apply, so one bad field never freezes the others.
+    """
+    changes, errors = dict(values), list[str]()
+    labels = {c.name: c.label for c in CONTROLS}
+    for _attempt in range(len(changes) + 1):
+        try:
+            if "hidden" in changes:
+                changes["hidden"] = list(parse_hidden(str(changes["hidden"])))
+            # One activation for every hidden layer (the spec broadcasts a single name).
+            activation = changes.get("activation", control_values(spec)["activation"])
+            return spec.replace(**{**changes, "activation": [activation]}), errors
+        except SpecError as exc:
+            bad = exc.field if exc.field in changes else next(reversed(changes), None)
+            errors.append(f"{labels.get(exc.field, exc.field)}: {exc.reason}")
+            if bad is None:
+                break
+            del changes[bad]
+    return spec, errors
+
 
 FORMAT = "deep-learning-playground/mlp"
 FORMAT_VERSION = "1"
@@ -98,6 +190,12 @@ def bounded(spec: Spec, default: Spec | None = None) -> tuple[Spec, list[str]]:
         changes["epochs"] = MAX_EPOCHS
     if spec.train.batch_size not in BATCH_SIZES:
         changes["batch_size"] = min(BATCH_SIZES, key=lambda b: abs(math.log(b / spec.train.batch_size)))
+    flat = spec.to_dict()
+    for c in CONTROLS:  # sliders and number fields: held inside the widget's range
+        if c.kind in ("slider", "number") and c.lo is not None and c.hi is not None and c.name not in changes:
+            value = flat[c.name]
+            if not c.lo <= value <= c.hi:
+                changes[c.name] = type(value)(min(max(value, c.lo), c.hi))
     for name, value in changes.items():
         if name != "activation":  # follows the hidden layers; one notice is enough
             shown = ",".join(map(str, value)) if isinstance(value, list) else value

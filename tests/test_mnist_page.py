@@ -117,12 +117,14 @@ def test_every_recipe_control(data_env: Path) -> None:
     at.slider(key="dropout").set_value(0.5).run()
     at.slider(key="epochs").set_value(7).run()
     at.slider(key="validation_split").set_value(0.25).run()
-    at.checkbox(key="early_stopping").uncheck().run()
     at.slider(key="early_stopping_patience").set_value(3).run()
     at.checkbox(key="restore_best_weights").check().run()
-    at.checkbox(key="reduce_lr").uncheck().run()
+    at.checkbox(key="early_stopping").uncheck().run()
     at.select_slider(key="reduce_lr_factor").set_value(0.2).run()
     at.slider(key="reduce_lr_patience").set_value(2).run()
+    at.checkbox(key="reduce_lr").uncheck().run()
+    # A callback's settings show only while it is on.
+    assert not [w for w in at.slider if w.key in ("early_stopping_patience", "reduce_lr_patience")]
     at.number_input(key="seed").set_value(5).run()
     at.selectbox(key="activation").set_value("tanh").run()
     at.text_input(key="hidden").input("32, 16, 8").run()
@@ -167,11 +169,15 @@ def test_stop_keeps_what_was_learned(data_env: Path) -> None:
 
 
 def test_links_are_honoured_and_capped(data_env: Path) -> None:
-    at = open_page({"hidden": "800,64", "epochs": "500", "lr": "-1"})
+    at = open_page({"hidden": "800,64", "epochs": "500", "lr": "-1", "early-stopping-patience": "50", "lr-factor": "x"})
     warnings = " ".join(w.value for w in at.warning)
     assert "capped" in warnings and "lr" in warnings
     spec = at.session_state["spec:mnist"]
     assert spec.model.hidden == (512, 64) and spec.train.epochs == 100 and spec.train.lr == 0.001
+    assert spec.train.early_stopping_patience == 20 and at.slider(key="early_stopping_patience").value == 20
+    at = open_page({"lr": "0.0005", "reduce-lr-factor": "0.3", "seed": "123456"})
+    assert not at.exception and at.select_slider(key="lr").value == 0.0005
+    assert at.select_slider(key="reduce_lr_factor").value == 0.3 and at.number_input(key="seed").value == 9999
     at = open_page({"dataset": "fashion_mnist"})
     # Fashion-MNIST is not in the test data folder and downloads are off: a clear message, no traceback.
     assert at.session_state["spec:mnist"].data.dataset == "fashion_mnist"

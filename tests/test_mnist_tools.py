@@ -87,6 +87,18 @@ def test_parse_hidden_accepts_widths_and_rejects_the_rest() -> None:
             mt.parse_hidden(bad)
 
 
+def test_spec_from_controls_keeps_the_good_values_when_one_is_bad() -> None:
+    s = mt.default_spec()
+    assert mt.spec_from_controls(s, mt.control_values(s)) == (s, [])
+    new, errors = mt.spec_from_controls(s, {**mt.control_values(s), "hidden": "32, lots", "lr": 0.01})
+    assert new.train.lr == 0.01 and new.model.hidden == (128, 64)
+    assert len(errors) == 1 and errors[0].startswith("Hidden layers")
+    new, errors = mt.spec_from_controls(s, {"hidden": "16", "activation": "tanh"})
+    assert new.model.hidden == (16,) and new.model.activation == ("tanh",) and not errors
+    new, errors = mt.spec_from_controls(s, {"hidden": ""})
+    assert new.model.hidden == () and not errors  # no hidden layer: softmax regression
+
+
 def test_needs_new_trainer_only_for_data_architecture_or_seed() -> None:
     s = mt.default_spec()
     assert not mt.needs_new_trainer(s, s.replace(lr=0.01, dropout=0.5, batch_size=64, reduce_lr=False))

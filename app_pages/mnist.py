@@ -67,7 +67,7 @@ def reset() -> None:
 
 def upload() -> None:
     """Load an uploaded model: its spec becomes the page's, its weights a new trainer's."""
-    file = st.session_state.get("upload")
+    file = state.get("upload", lambda: None)  # the uploader's value (its on_change runs after it is set)
     if file is None:
         return
     try:
@@ -80,8 +80,8 @@ def upload() -> None:
     reset()
     state.put(K_TRAINER, tr)
     state.put("mnist:upload_message", f"Loaded {file.name}: {spec.model.hidden} hidden units on {spec.data.dataset}.")
-    for key in ("dataset", "hidden", "activation", "dropout", "optimizer", "lr", "batch_size", "epochs"):
-        state.pop(key)  # controls re-read the loaded spec
+    for c in mt.CONTROLS:
+        state.pop(c.name)  # the controls re-read the loaded spec
     state.put(f"spec:{PAGE}", spec)
 
 

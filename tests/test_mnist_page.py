@@ -202,7 +202,8 @@ def test_upload_good_and_bad_model_files(data_env: Path, mnist_dir: Path) -> Non
     assert any("Loaded mine.safetensors" in s.value for s in at.success)
     loaded = trainer_of(at)
     assert loaded.spec.model.hidden == (24,)
-    assert at.text_input(key="hidden").value == "24"
+    assert at.text_input(key="hidden").value == "24" and at.slider(key="epochs").value == 1
+    assert chart(at, "Prediction:")  # the loaded network answers at once
     assert at.session_state["mnist:results"].epoch == 0
     damaged = bytearray(good)
     damaged[-10] ^= 0xFF

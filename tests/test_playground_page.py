@@ -253,8 +253,14 @@ def test_training_controls_change_live_without_reset() -> None:
     trains(at)
     at.button(key="pg_play").click().run()  # at the limit: a message, no run
     assert at.error and "maximum of 2 epochs" in at.error[0].value
+    at.button(key="pg_step").click().run()
+    assert epoch(at) == 2 and at.error and "maximum of 2 epochs" in at.error[0].value
+    at.number_input(key="pg_epochs").set_value(1000).run()  # raising the limit lets it train on
+    trains(at)
     q = at.query_params
-    assert q["optimizer"] == "adam" and q["lr"] == "0.1" and q["l2"] == "0.01" and q["epochs"] == "2"
+    assert (
+        q["optimizer"] == "adam" and q["lr"] == "0.1" and q["l2"] == "0.01" and "epochs" not in q
+    )  # 1000 is the page default
 
 
 def test_view_toggles_and_they_travel_in_the_link() -> None:

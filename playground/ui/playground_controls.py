@@ -220,24 +220,34 @@ def _view(name: str) -> None:
 
 
 def play() -> None:
+    state.pop("pg:message")
     found = state.get("pg:trainer", lambda: None)
     if found is None:
         say(state.get("pg:data_problem", lambda: "There is no data to train on yet."))
     elif found.done:
-        say(found.status_text() + " Press Reset, or raise 'Stop after (epochs)'.")
+        say(
+            found.status_text()
+            + ("" if found.stop_reason == "diverged" else " Press Reset, or raise 'Stop after (epochs)'.")
+        )
     else:
         state.put("pg:running", True)
 
 
 def step() -> None:
+    """One epoch, paused."""
     stop()
+    state.pop("pg:message")
     found = state.get("pg:trainer", lambda: None)
-    if found is not None:
+    if found is not None and found.done:
+        say(found.status_text())
+    elif found is not None:
         found.train(1)
 
 
 def reset(new_weights: bool = False) -> None:
+    """Back to epoch 0: the same initial weights (Reset) or new ones (Reinitialize)."""
     stop()
+    state.pop("pg:message")
     found = state.get("pg:trainer", lambda: None)
     if found is not None:
         found.reinitialize() if new_weights else found.reset()

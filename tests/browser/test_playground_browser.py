@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from tests.browser.conftest import assert_no_exception, shot, wait_ready
 
 BOUNDARY = ".st-key-pgchart_boundary .js-plotly-plot"
@@ -65,6 +67,7 @@ def open_playground(page, server, query: str = "") -> float:  # type: ignore[no-
     return seconds
 
 
+@pytest.mark.slow  # about 50 s: it trains xor to 0.95 in the browser and measures the frame rate
 def test_play_trains_live_pause_stops_and_xor_is_learned(server, page):  # type: ignore[no-untyped-def]
     """Play: the epoch counter and the boundary move; Pause: they stop; xor passes 0.95 within 20 s."""
     open_playground(page, server, "dataset=xor")  # the first visit imports torch

@@ -6,7 +6,8 @@ What is here (no Streamlit, no Plotly):
   (784 -> Dense 128 ReLU -> Dropout 0.3 -> Dense 64 ReLU -> Dropout 0.3 ->
   Dense 10 softmax; Adam 0.001; cross-entropy; batch 128; up to 100 epochs;
   validation split 0.2; EarlyStopping(5); ReduceLROnPlateau(0.5, 3)), and
-  ``bounded(spec)``, which keeps a spec from a link inside the page's caps;
+  ``bounded(spec)``, which keeps a spec from a link inside the page's caps,
+  and ``CONTROLS``, the recipe's sidebar controls as data (the page draws them);
 * ``evaluate(trainer)``: test loss and accuracy, the confusion matrix,
   per-class accuracy, misclassified digits, the first layer's weights;
 * ``preprocess_digit(image)``: a drawn digit made the way MNIST digits were
@@ -145,11 +146,6 @@ def spec_from_controls(spec: Spec, values: dict[str, Any]) -> tuple[Spec, list[s
     return spec, errors
 
 
-FORMAT = "deep-learning-playground/mlp"
-FORMAT_VERSION = "1"
-MAX_FILE_BYTES = 16 * 1024 * 1024  # the largest capped network is ~3 MB
-
-
 def default_spec(dataset: str = "mnist") -> Spec:
     """The lecture's complete Keras example, as the engine's spec."""
     base = Spec().replace(
@@ -173,9 +169,8 @@ def default_spec(dataset: str = "mnist") -> Spec:
     return spec_for_dataset(dataset, base) if dataset != "mnist" else base
 
 
-def bounded(spec: Spec, default: Spec | None = None) -> tuple[Spec, list[str]]:
+def bounded(spec: Spec) -> tuple[Spec, list[str]]:
     """``spec`` held inside the page's caps; one sentence per setting that was changed."""
-    default = default or default_spec()
     notices: list[str] = []
     if spec.data.dataset not in DATASETS_IMAGE or spec.model.problem != "multiclass":
         notices.append(f"dataset: this page trains on {' or '.join(DATASETS_IMAGE)} (using mnist)")
@@ -396,6 +391,11 @@ def preprocess_digit(image: np.ndarray, ink_threshold: float = 0.1) -> np.ndarra
 # ---------------------------------------------------------------------------
 # Model files: safetensors + the spec as JSON, never a pickle.
 # ---------------------------------------------------------------------------
+
+
+FORMAT = "deep-learning-playground/mlp"
+FORMAT_VERSION = "1"
+MAX_FILE_BYTES = 16 * 1024 * 1024  # the largest capped network is ~3 MB
 
 
 class ModelFileError(ValueError):

@@ -23,6 +23,8 @@ from playground.ui import charts, live, state, widgets
 from playground.ui import charts_overfitting as co
 
 FRAME_SECONDS = 0.15
+#: Epochs per live frame by default: the 200 epochs of the default take about 20 frames.
+SPEED = 10
 GRID = 60
 
 st.title("Overfitting & regularization")
@@ -69,7 +71,7 @@ for c in of.CONTROLS:
         n_train, n_val = of.split_counts(new["samples"], new["validation_split"])
         st.sidebar.caption(f"{n_train} training points, {n_val} validation points.")
 if state.visible("speed"):
-    st.sidebar.slider("Epochs per frame", 1, 50, 5, key="speed", help="How many epochs each live frame trains.")
+    st.sidebar.slider("Epochs per frame", 1, 50, SPEED, key="speed", help="How many epochs each live frame trains.")
 try:
     spec = of.fit_to_page(of.spec_for_controls(spec, new))[0]
 except SpecError as exc:
@@ -106,10 +108,13 @@ def stop() -> None:
 
 
 def toggle_play() -> None:
+    """Play or pause; Play on a finished run replays it from the same initial weights."""
     if running():
         stop()
-    else:
-        state.put("of:running", not trainer().done)
+        return
+    if trainer().done:
+        trainer().reset()
+    state.put("of:running", True)
 
 
 def reset() -> None:
@@ -175,7 +180,7 @@ def live_view() -> None:
     tr = trainer()
     if running():
         if live.acquire():
-            tr.train(epochs=int(state.get("speed", lambda: 5)), max_seconds=live.FRAME_BUDGET_SECONDS)
+            tr.train(epochs=int(state.get("speed", lambda: SPEED)), max_seconds=live.FRAME_BUDGET_SECONDS)
         else:
             st.info(live.queued_message(), icon=":material/hourglass_top:")
         if tr.done:

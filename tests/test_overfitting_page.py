@@ -76,6 +76,10 @@ def test_play_pause_reset_and_train_to_the_end() -> None:
     assert [r.name for r in runs] == ["no remedy"]
     assert at.multiselect(key="compare").value == ["no remedy"]
     assert at.download_button(key="download") is not None  # type: ignore[attr-defined]
+    # Play on a finished run replays it from epoch 0 (the same initial weights, the same curves).
+    at.button(key="play").click().run()
+    assert ok(at).session_state["of:running"] and 1 <= at.session_state["of:trainer"].epoch <= 20
+    assert [r.name for r in at.session_state["of:runs"]] == ["no remedy"]
 
 
 def test_every_control_changes_the_spec_and_the_url() -> None:

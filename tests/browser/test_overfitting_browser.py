@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from tests.browser.conftest import assert_no_exception, shot, wait_ready
 
@@ -23,7 +24,9 @@ def test_default_overfits_then_early_stopping_run_is_overlaid(server, page):  # 
 
     # 1. The default, live: Play, then wait for the end of its 200 epochs.
     _main(page).get_by_role("button", name=re.compile("Play")).click()
+    started = time.perf_counter()
     page.get_by_text("Finished: reached the maximum of 200 epochs").filter(visible=True).first.wait_for(timeout=90_000)
+    print(f"200 live epochs (10 per frame) took {time.perf_counter() - started:.1f} s")
     wait_ready(page)
     page.get_by_text("started rising at epoch").filter(visible=True).first.wait_for()
     assert_no_exception(page)

@@ -131,6 +131,7 @@ try:
     data = data_for(spec)
     test_x, test_y = mt.test_set(data)
     class_names = mnist.SOURCES[spec.data.dataset].class_names
+    st.caption(f"Data: {mnist.SOURCES[spec.data.dataset].credit}; 60,000 training and 10,000 test images.")
 except mnist.DataMissing as exc:
     st.error(str(exc), icon=":material/folder_off:")
     st.stop()

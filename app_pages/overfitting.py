@@ -153,10 +153,12 @@ def live_charts(tr: Trainer) -> None:
         loss_fig = co.gap_figure(
             epochs, [r.train_loss for r in h], [r.val_loss for r in h], "loss", tr.best_epoch if h else None,
             stop_epoch, tr.restored_epoch, analysis.onset_epoch if analysis else None,
-            [r.lr for r in h] if tr.spec.train.reduce_lr else None, tr.lr_drops, height=340,
+            [r.lr for r in h] if tr.spec.train.reduce_lr else None, tr.lr_drops, height=340, x_max=tr.spec.train.epochs,
         )  # fmt: skip
         st.plotly_chart(loss_fig, key="of_loss", config={"displayModeBar": False})
-        acc_fig = co.gap_figure(epochs, [r.train_acc for r in h], [r.val_acc for r in h], "accuracy", height=220)
+        acc_fig = co.gap_figure(
+            epochs, [r.train_acc for r in h], [r.val_acc for r in h], "accuracy", height=220, x_max=tr.spec.train.epochs
+        )
         st.plotly_chart(acc_fig, key="of_acc", config={"displayModeBar": False})
     with right:
         axis, _ = datasets.grid(GRID)
@@ -214,6 +216,7 @@ curves = [co.RunCurves(r.name, *r.series(metric), r.stop_epoch, r.best_epoch) fo
 st.plotly_chart(
     co.overlay_figure(curves, metric, height=420 + 22 * len(curves)), key="of_overlay", config={"displayModeBar": False}
 )
+st.caption("Runs of the same setup start from the same points and weights: their curves coincide until a remedy acts.")
 for r in chosen:
     ref = of.reference_for(runs, r)
     if r.diverged:

@@ -321,8 +321,12 @@ def test_gap_figure_shades_the_gap_and_marks_epochs() -> None:
     assert lr_trace.yaxis == "y2" and fig.layout.yaxis2.type == "log"
     assert list(drops.x) == [2] and list(drops.y) == pytest.approx([0.01])
     json.loads(fig.to_json())  # serialisable
-    plain = co.gap_figure([], [], [])
+    assert list(fig.layout.xaxis.range) == [0, 4]
+    plain = co.gap_figure([], [], [], x_max=200)
     assert len(plain.data) == 2 and not plain.layout.annotations
+    assert list(plain.layout.xaxis.range) == [0, 200] and list(plain.layout.yaxis.range) == [0, 1]
+    acc = co.gap_figure([1, 2], [0.5, 0.9], [0.5, 0.6], "accuracy", x_max=50)
+    assert list(acc.layout.xaxis.range) == [0, 50] and list(acc.layout.yaxis.range) == [0, 1.02]
 
 
 def test_gap_figure_restored_apart_from_best() -> None:

@@ -74,8 +74,12 @@ def gap_figure(
     lr_drops: Sequence[int] = (),
     height: int = 340,
     title: str | None = None,
+    x_max: int | None = None,
 ) -> go.Figure:
     """Train and validation curves, the gap between them shaded, and the run's markers.
+
+    ``x_max`` fixes the epoch axis (the planned number of epochs), so live curves
+    grow across a still axis. Accuracy is drawn on [0, 1].
 
     ``lr`` (one value per epoch) adds the learning rate on a second, logarithmic
     y axis; each epoch in ``lr_drops`` (1-based, the epoch after which the rate
@@ -141,9 +145,11 @@ def gap_figure(
                 title_text="learning rate", type="log", overlaying="y", side="right", showgrid=False, tickformat=".0e"
             )
         )
-    # Loss and accuracy charts of one run share their epoch axis: 0 to the last epoch.
-    fig.update_xaxes(title_text="epoch", range=[0, max(x)] if x else None, showgrid=True, gridcolor="#eee")
-    fig.update_layout(yaxis=dict(title_text=ylabel, rangemode="tozero", showgrid=True, gridcolor="#eee"))
+    # Loss and accuracy charts of one run share their epoch axis: 0 to the planned (or last) epoch.
+    right = max([*x, x_max or 0]) or 1
+    fig.update_xaxes(title_text="epoch", range=[0, right], showgrid=True, gridcolor="#eee")
+    y_range = [0, 1.02] if ylabel == "accuracy" else (None if x else [0, 1])
+    fig.update_layout(yaxis=dict(title_text=ylabel, rangemode="tozero", range=y_range, showgrid=True, gridcolor="#eee"))
     return _base_layout(fig, height, title)
 
 

@@ -53,7 +53,7 @@ def control(c: of.Control, value: Any) -> Any:
             return sb.selectbox(label, opts, index=opts.index(value), key=c.name)
         return sb.select_slider(label, opts, value=value, key=c.name, format_func=lambda v: f"{v:g}")
     if c.kind == "slider":
-        lo, hi = type(value)(c.lo), type(value)(max(c.hi or 0, value))
+        lo, hi = type(value)(min(c.lo or 0, value)), type(value)(max(c.hi or 0, value))  # a link may go beyond
         step = type(value)(c.step or 1)
         return sb.slider(label, lo, hi, value, step, key=c.name, format="%.0f" if c.name == "noise" else None)
     return getattr(sb, c.kind)(label, value=value, key=c.name)

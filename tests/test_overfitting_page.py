@@ -199,6 +199,12 @@ def test_presets_and_odd_link_values_are_honoured() -> None:
     assert spec(at).train.early_stopping and at.slider(key="early_stopping_patience").value == 20
     at.button(key="run_to_end").click().run()
     assert "Early stopping at epoch 59" in texts(ok(at)) and "Restored the weights of epoch 39" in texts(at)
+    beyond = open_page(
+        {"reduce-lr": "true", "reduce-lr-factor": "0.01", "epochs": "5", "early-stopping-patience": "500"}
+    )
+    assert beyond.slider(key="reduce_lr_factor").value == 0.01 and beyond.slider(key="epochs").value == 5
+    beyond.button(key="run_to_end").click().run()
+    assert ok(beyond).session_state["of:trainer"].epoch == 5
     three = open_page({"dataset": "three_class", "dropout": "0.3"})
     assert spec(three).data.dataset == "three_class" and spec(three).model.dropout == 0.3 and not three.warning
     odd = open_page({"hidden": "100,30", "validation-split": "0.33", "lr": "0.02", "noise": "33.3"})

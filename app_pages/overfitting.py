@@ -217,16 +217,8 @@ st.plotly_chart(
     co.overlay_figure(curves, metric, height=420 + 22 * len(curves)), key="of_overlay", config={"displayModeBar": False}
 )
 st.caption("Runs of the same setup start from the same points and weights: their curves coincide until a remedy acts.")
-for r in chosen:
-    ref = of.reference_for(runs, r)
-    if r.diverged:
-        st.error(
-            f"**{r.name}** diverged at epoch {r.diverged_epoch}: lower the learning rate.", icon=":material/error:"
-        )
-    elif ref is not None:
-        st.markdown("- " + of.narrowing_words(ref, r))
-    elif of.has_remedy(r.spec):
-        st.markdown(f"- **{r.name}**: train the same setup with no remedy to see how much it narrows the gap.")
+for diverged, line in of.comparison_lines(runs, chosen):
+    st.error(line, icon=":material/error:") if diverged else st.markdown("- " + line)
 axis, _ = datasets.grid(of.RUN_GRID)
 for start in range(0, len(chosen), 4):
     row = st.columns(4)

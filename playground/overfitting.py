@@ -537,6 +537,22 @@ def reference_for(runs: Sequence[RunRecord], run: RunRecord) -> RunRecord | None
     return next((r for r in runs if not has_remedy(r.spec) and same_setup(r.spec, run.spec)), None)
 
 
+def comparison_lines(runs: Sequence[RunRecord], chosen: Sequence[RunRecord]) -> list[tuple[bool, str]]:
+    """(diverged?, sentence) for each chosen run: how much its remedy narrowed the gap, or why it cannot say."""
+    lines = []
+    for run in chosen:
+        reference = reference_for(runs, run)
+        if run.diverged:
+            lines.append((True, f"**{run.name}** diverged at epoch {run.diverged_epoch}: lower the learning rate."))
+        elif reference is not None:
+            lines.append((False, narrowing_words(reference, run)))
+        elif has_remedy(run.spec):
+            lines.append(
+                (False, f"**{run.name}**: train the same setup with no remedy to see how much it narrows the gap.")
+            )
+    return lines
+
+
 def run_row(run: RunRecord) -> dict[str, Any]:
     """One line of the runs table."""
     a, last = run.analysis, (run.history[-1] if run.history else None)

@@ -119,6 +119,10 @@ def test_each_remedy_narrows_the_final_gap(default_run: of.RunRecord, remedy: di
     n = of.narrowing(default_run, run)
     assert n is not None and n.absolute > 0 and n.relative is not None and 0.2 < n.relative < 1
     assert of.reference_for([default_run, run], run) is default_run
+    assert of.comparison_lines([default_run, run], [default_run, run]) == [
+        (False, of.narrowing_words(default_run, run))
+    ]
+    assert "no remedy to see" in of.comparison_lines([run], [run])[0][1]
     words = of.narrowing_words(default_run, run)
     assert words.startswith(f"**{run.name}** narrowed the final gap from {_gap(default_run):.3f}")
 
@@ -150,6 +154,9 @@ def test_a_diverging_run_says_so() -> None:
     trainer, run = of.full_run(of.DEFAULT_SPEC.replace(optimizer="sgd", lr=3.0, l2=1.0))
     assert run.diverged and run.diverged_epoch is not None
     assert "Diverged at epoch" in trainer.status_text()
+    assert of.comparison_lines([run], [run]) == [
+        (True, f"**{run.name}** diverged at epoch {run.diverged_epoch}: lower the learning rate.")
+    ]
     assert of.is_finite_history(run.history) and np.isfinite(run.grid).all()
 
 

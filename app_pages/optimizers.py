@@ -110,7 +110,7 @@ def report_divergence(walks: list[op.Walk]) -> None:
 
 
 def draw_walks(surface: op.Surface, walks: list[op.Walk], colors: list[str], key: str, **kw: Any) -> None:
-    xs, ys, z = surface.grid(100)
+    xs, ys, z = surface.grid(160)
     fig = charts_optim.race_figure(
         xs, ys, z, [w.label for w in walks], [w.xy for w in walks], [w.diverged_at for w in walks], colors,
         surface.domain, surface.minima, surface.log_contours, **kw,
@@ -140,7 +140,7 @@ if lesson:
     bowl = op.get_surface("bowl")
     for col, (name, walk), color in zip(cols, lesson_walks.items(), ("#2ca02c", "#1f77b4", "#d62728"), strict=True):
         with col:
-            draw_walks(bowl, [walk], [color], f"lesson_chart_{name}", animate=False, height=330, show_scale=False)
+            draw_walks(bowl, [walk], [color], f"lesson_chart_{name}", animate=False, height=330)
             verdict = (
                 f"diverged at step {walk.diverged_at}" if walk.diverged else f"loss {walk.loss[-1]:.3g} after 30 steps"
             )

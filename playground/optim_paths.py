@@ -309,7 +309,7 @@ SURFACE_TABLE: dict[str, Surface] = {
         Surface(
             "rosenbrock", "Rosenbrock's function", r"L(w) = (1 - w_1)^2 + 100\,(w_2 - w_1^2)^2",
             _rosenbrock, _grad_rosenbrock, (-2.0, 2.0, -1.0, 3.0), (-1.2, 1.0), ((1.0, 1.0),),
-            _lrs(0.002, 0.001, 0.02, 0.5, 0.05), 20.0,
+            _lrs(0.002, 0.001, 0.02, 1.0, 0.2), 20.0,
             log_contours=True,
         ),
         Surface(

@@ -89,7 +89,7 @@ def test_optimizers_race_preset() -> None:
     at = open_page("optimizers", {"surface": "rosenbrock", "optimizers": "sgd,momentum,rmsprop,adagrad,adam"})
     assert not at.warning
     race = json.loads(at.get("plotly_chart")[0].proto.spec)
-    names = [t.get("name") for t in race["data"] if t.get("mode") == "lines+markers"]
+    names = [t.get("name") for t in race["data"] if t.get("mode") == "lines"]
     assert names == [op.OPTIMIZER_TITLES[n] for n in op.OPTIMIZERS]
     assert len(race["frames"]) >= 50 and race["layout"]["updatemenus"][0]["buttons"][0]["label"] == "Play"
     assert all(all_numbers_finite(c) for c in charts(at))

@@ -9,11 +9,14 @@ or the step slider) without a round trip to the server.
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
+from plotly.colors import sample_colorscale
 
 from playground.ui.charts import _base_layout, finite
 
@@ -55,11 +58,32 @@ class FramedFigure(go.Figure):
 
 
 def _contour_values(z: np.ndarray, log: bool) -> np.ndarray:
-    """Contour colours: log10(1 + L − min) for surfaces that span many orders (Rosenbrock)."""
-    z = finite(z, fill=0.0, limit=1e12).astype(np.float64)
-    if log:
-        return np.log10(1.0 + z - z.min()).astype(np.float32)
-    return z.astype(np.float32)
+    """Colour values: log10(1 + L − min) for surfaces that span many orders (Rosenbrock), else L."""
+    zz = finite(z, fill=0.0, limit=1e12).astype(np.float64)
+    return np.log10(1.0 + zz - zz.min()) if log else zz
+
+
+#: Viridis at the centre of each of the N_BANDS colour bands of the background.
+N_BANDS = 24
+_VIRIDIS = np.array(
+    [
+        [int(v) for v in c[4:-1].split(",")]
+        for c in sample_colorscale("Viridis", list((np.arange(N_BANDS) + 0.5) / N_BANDS))
+    ],
+    dtype=np.uint8,
+)
+
+
+def contour_image(z: np.ndarray, log: bool = False) -> str:
+    """The loss grid [rows along w₂, columns along w₁] as a PNG data URI of Viridis colour bands (dark = low)."""
+    zz = _contour_values(z, log)
+    lo, hi = float(zz.min()), float(zz.max())
+    t = (zz - lo) / (hi - lo) if hi > lo else np.zeros_like(zz)
+    bands = np.clip((t * N_BANDS).astype(int), 0, N_BANDS - 1)
+    rgb = _VIRIDIS[bands][::-1]  # image rows run top to bottom, w₂ bottom to top
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb), mode="RGB").save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _clamp(x: float, y: float, domain: tuple[float, float, float, float]) -> tuple[float, float]:
@@ -82,7 +106,6 @@ def race_figure(
     axis_names: tuple[str, str] = ("w₁", "w₂"),
     height: int = 520,
     title: str | None = None,
-    show_scale: bool = True,
 ) -> go.Figure:
     """Contours of the loss with each optimizer's path; with ``animate`` the paths grow step by step.
 
@@ -90,22 +113,13 @@ def race_figure(
     diverged (clamped to the map's edge, shown once the animation reaches that step).
     """
     fig = FramedFigure()
-    fig.add_trace(
-        go.Contour(
-            x=finite(xs),
-            y=finite(ys),
-            z=_contour_values(z, log_contours),
-            colorscale="Viridis",
-            reversescale=False,
-            ncontours=30,
-            contours=dict(coloring="heatmap", showlines=True),
-            line=dict(width=0.5, color="rgba(255,255,255,0.5)"),
-            showscale=show_scale,
-            colorbar=dict(title=dict(text="log₁₀(1+L)" if log_contours else "L", side="right"), thickness=12),
-            hovertemplate=f"{axis_names[0]}=%{{x:.2f}}<br>{axis_names[1]}=%{{y:.2f}}<extra></extra>",
-            opacity=0.85,
-        )
-    )
+    # The loss is a background image (colour bands: filled contours), not a trace: during a
+    # Plotly animation with redraw off, heatmap and contour traces vanish; layout images stay.
+    x0, x1, y0, y1 = domain
+    fig.add_layout_image(
+        source=contour_image(z, log_contours), xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+        sizing="stretch", layer="below", opacity=0.9,
+    )  # fmt: skip
     if minima:
         fig.add_trace(
             go.Scatter(
@@ -122,11 +136,18 @@ def race_figure(
     for label, xy, color in zip(labels, clean, colors, strict=True):
         fig.add_trace(
             go.Scatter(
-                x=xy[:, 0], y=xy[:, 1], mode="lines+markers", name=label,
-                line=dict(color=color, width=2.5), marker=dict(size=_head_sizes(len(xy)), color=color),
+                x=xy[:, 0], y=xy[:, 1], mode="lines", name=label, line=dict(color=color, width=2.5),
                 hovertemplate=label + ": step %{pointNumber}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
             )
         )  # fmt: skip
+    # one trace holds every path's current point: one restyle per frame instead of one per path
+    fig.add_trace(
+        go.Scatter(
+            x=[float(xy[-1, 0]) for xy in clean], y=[float(xy[-1, 1]) for xy in clean], mode="markers",
+            showlegend=False, hoverinfo="skip", name="current points",
+            marker=dict(size=12, color=list(colors), line=dict(color="white", width=2)),
+        )
+    )  # fmt: skip
     divergence_traces = []
     for label, xy, div, color in zip(labels, clean, diverged_at, colors, strict=True):
         if div is None:
@@ -141,9 +162,16 @@ def race_figure(
                 textfont=dict(color="white", size=12),
             )
         )  # fmt: skip
-    x0, x1, y0, y1 = domain
-    fig.update_xaxes(range=[x0, x1], title_text=axis_names[0], showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[y0, y1], title_text=axis_names[1], showgrid=False, zeroline=False)
+    fig.update_xaxes(range=[x0, x1], title_text=axis_names[0], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(
+        range=[y0, y1],
+        title_text=axis_names[1],
+        showgrid=False,
+        zeroline=False,
+        scaleanchor="x",
+        scaleratio=1,
+        constrain="domain",
+    )
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0))
     longest = max((len(xy) for xy in clean), default=1)
     _base_layout(fig, height, title)
@@ -158,13 +186,6 @@ def typed(arr: np.ndarray, dtype: str = "<f4") -> dict[str, str]:
     return {"dtype": data.dtype.str.lstrip("<|="), "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
-def _head_sizes(n: int) -> np.ndarray:
-    """Small dots along a path and a big one at its current end."""
-    sizes = np.full(n, 3, dtype=np.uint8)
-    sizes[-1] = 12
-    return sizes
-
-
 def _add_frames(
     fig: FramedFigure,
     clean: Sequence[np.ndarray],
@@ -175,7 +196,7 @@ def _add_frames(
     """Frames that show each path up to a step (at most MAX_FRAMES, evenly spread), a slider and Play/Pause."""
     n_frames = min(MAX_FRAMES, longest)
     steps = np.unique(np.round(np.linspace(0, longest - 1, n_frames)).astype(int))
-    path_indices = list(range(first, first + len(clean)))
+    path_indices = list(range(first, first + len(clean) + 1))  # the paths, then their current points
     frames: list[dict[str, Any]] = []
     for s in steps:
         data: list[dict[str, object]] = []
@@ -186,9 +207,11 @@ def _add_frames(
                     "type": "scatter",
                     "x": typed(xy[: k + 1, 0]),
                     "y": typed(xy[: k + 1, 1]),
-                    "marker": {"size": typed(_head_sizes(k + 1), "u1")},
                 }
             )
+        ends = [min(int(s), len(xy) - 1) for xy in clean]
+        data.append({"type": "scatter", "x": typed(np.array([xy[k, 0] for xy, k in zip(clean, ends, strict=True)])),
+                     "y": typed(np.array([xy[k, 1] for xy, k in zip(clean, ends, strict=True)]))})  # fmt: skip
         for _index, end, dx, dy, text in divergence_traces:
             shown = s >= end
             data.append({"type": "scatter", "x": [dx] if shown else [], "y": [dy] if shown else [],
@@ -199,7 +222,7 @@ def _add_frames(
     fig.update_layout(
         updatemenus=[
             dict(
-                type="buttons", direction="left", x=0.0, y=-0.1, xanchor="left", yanchor="top", showactive=False,
+                type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", yanchor="top", showactive=False,
                 buttons=[
                     dict(label="Play", method="animate", args=[None, play]),
                     dict(label="Pause", method="animate", args=[[None], still]),
@@ -208,7 +231,7 @@ def _add_frames(
         ],
         sliders=[
             dict(
-                active=len(steps) - 1, x=0.12, y=-0.06, len=0.88, xanchor="left", yanchor="top",
+                active=len(steps) - 1, x=0.2, y=-0.08, len=0.8, xanchor="left", yanchor="top",
                 currentvalue=dict(prefix="step ", font=dict(size=13)), pad=dict(t=10),
                 steps=[dict(label=str(int(s)), method="animate", args=[[str(int(s))], still]) for s in steps],
             )
@@ -231,7 +254,7 @@ def surface3d_figure(
     height: int = 520,
 ) -> go.Figure:
     """The loss as a 3-D surface with the paths lying on it (log10(1 + L) for wide-ranging surfaces)."""
-    zz = _contour_values(z, log_contours)
+    zz = _contour_values(z, log_contours).astype(np.float32)
     z_min = float(finite(z, limit=1e12).min())
     fig = go.Figure(go.Surface(x=finite(xs), y=finite(ys), z=zz, colorscale="Viridis", opacity=0.85, showscale=False))
     for label, xy, loss, color in zip(labels, paths, losses, colors, strict=True):

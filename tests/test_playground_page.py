@@ -263,6 +263,25 @@ def test_training_controls_change_live_without_reset() -> None:
     )  # 1000 is the page default
 
 
+def test_optimizer_details_follow_the_optimizer() -> None:
+    """Momentum for SGD with momentum, rho for RMSprop, betas and epsilon for Adam; each goes live."""
+    at = open_page()
+    assert all(w.key != "pg_momentum" for w in at.number_input)  # plain SGD has no settings of its own
+    at.selectbox(key="pg_optimizer").set_value("momentum").run()
+    at.number_input(key="pg_momentum").set_value(0.5).run()
+    assert at.session_state["pg:trainer"].optimizer.param_groups[0]["momentum"] == 0.5
+    at.selectbox(key="pg_optimizer").set_value("rmsprop").run()
+    at.number_input(key="pg_rho").set_value(0.8).run()
+    at.selectbox(key="pg_optimizer").set_value("adam").run()
+    at.number_input(key="pg_beta1").set_value(0.8).run()
+    at.number_input(key="pg_beta2").set_value(0.99).run()
+    at.number_input(key="pg_epsilon").set_value(1e-5).run()
+    group = at.session_state["pg:trainer"].optimizer.param_groups[0]
+    assert group["betas"] == (0.8, 0.99) and group["eps"] == 1e-5
+    assert at.query_params["rho"] == "0.8" and at.query_params["beta1"] == "0.8"
+    trains(at)
+
+
 def test_view_toggles_and_they_travel_in_the_link() -> None:
     at = open_page("dataset=gauss")
     at.toggle(key="pg_discretize").set_value(True).run()

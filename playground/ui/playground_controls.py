@@ -171,7 +171,7 @@ def _changed(name: str, current: Spec) -> Spec:
         return playground_data.with_problem(current, _value("problem"))
     value = _value(name)
     if isinstance(value, float):
-        value = round(value, 8)  # slider steps such as 0.15000000000000002 read cleanly in the link
+        value = float(f"{value:.10g}")  # slider steps such as 0.15000000000000002 read cleanly in the link
     return current.replace(**{name: value})
 
 
@@ -383,12 +383,33 @@ def sidebar(current: Spec) -> None:
 
     sb.header("Training", divider="orange")
     _widget(sb.selectbox, "optimizer", "Optimizer", flat["optimizer"], options=OPTIMIZERS)
+    _optimizer_details(current)
     lrs = sorted({*LR_CHOICES, flat["lr"]})
     _widget(sb.select_slider, "lr", "Learning rate", flat["lr"], options=lrs)
     for name, label in (("l1", "L1 penalty rate"), ("l2", "L2 penalty rate")):
         _widget(sb.select_slider, name, label, flat[name], options=sorted({*REG_CHOICES, flat[name]}))
     _widget(sb.slider, "dropout", "Dropout rate", flat["dropout"], min_value=0.0, max_value=0.9, step=0.05)
     _widget(sb.number_input, "epochs", "Stop after (epochs)", flat["epochs"], min_value=1, max_value=10_000, step=100)
+
+
+#: Each optimizer's own settings (Keras's names and defaults, in the spec).
+OPTIMIZER_DETAILS = {
+    "momentum": (("momentum", "Momentum", 0.0, 0.999),),
+    "rmsprop": (("rho", "Decay rate rho", 0.0, 0.999), ("epsilon", "Epsilon", 1e-10, 1.0)),
+    "adagrad": (("epsilon", "Epsilon", 1e-10, 1.0),),
+    "adam": (("beta1", "beta_1", 0.0, 0.999), ("beta2", "beta_2", 0.0, 0.9999), ("epsilon", "Epsilon", 1e-10, 1.0)),
+}
+
+
+def _optimizer_details(current: Spec) -> None:
+    details = OPTIMIZER_DETAILS.get(current.train.optimizer, ())
+    if not details or not state.visible("optimizer_details"):
+        return
+    flat = current.to_dict()
+    with st.sidebar.expander("Optimizer details", icon=":material/tune:"):
+        for name, label, lo, hi in details:
+            fmt = "%.1e" if name == "epsilon" else "%.4f"
+            _widget(st.number_input, name, label, flat[name], min_value=lo, max_value=hi, format=fmt, step=None)
 
 
 def _custom_data_controls() -> None:

@@ -123,10 +123,8 @@ fig = charts_backprop.network_figure(
     {"x1": x1, "x2": x2, "y": float(y)}, weights, values, grads,
     current.highlight if current else ("", ""), current.phase if current else "forward",
 )  # fmt: skip
-left, right = st.columns([3, 2])
-with left:
-    st.plotly_chart(fig, key="bp_network", config={"displayModeBar": False, "staticPlot": True})
-with right:
+st.plotly_chart(fig, key="bp_network", config={"displayModeBar": False, "staticPlot": True})
+with st.container(border=True):
     if current is None:
         st.info("Press **Next step** to start the forward pass.", icon=":material/play_arrow:")
     else:
@@ -134,14 +132,12 @@ with right:
         st.latex(f"{current.symbol} = {current.formula} = {current.numbers} = {current.value:.5g}")
         if current.phase == "backward":
             st.caption("Chain rule: the gradient one step closer to the loss × the local derivative of this edge.")
-    for phase in ("forward", "backward"):
-        shown = [s for s in done if s.phase == phase]
-        if shown:
-            with st.expander(
-                f"{PHASE_TITLE[phase]}: {len(shown)} computed", expanded=phase == (current and current.phase)
-            ):
-                for s in shown:
-                    st.latex(f"{s.symbol} = {s.numbers} = {s.value:.5g}")
+for column, phase in zip(st.columns(2), ("forward", "backward"), strict=True):
+    shown = [s for s in done if s.phase == phase]
+    with column:
+        st.markdown(f"**{PHASE_TITLE[phase]}** · {len(shown)} of {sum(s.phase == phase for s in walk.steps)} computed")
+        for s in shown:
+            st.latex(f"{s.symbol} = {s.numbers} = {s.value:.5g}")
 
 if k == total:
     st.subheader("One gradient-descent step")

@@ -103,8 +103,8 @@ def report_divergence(walks: list[op.Walk]) -> None:
         if w.diverged:
             x, y = w.final
             st.error(
-                f"**{w.label} diverged at step {w.diverged_at}**: the update flung the weights off the map "
-                f"(last point on the path ({x:.3g}, {y:.3g})). Its path stops there; try a smaller learning rate.",
+                f"**{w.label} diverged at step {w.diverged_at}**: that update flung the weights far off the map "
+                f"(the path stops at its last point, ({x:.3g}, {y:.3g})). Try a smaller learning rate.",
                 icon=":material/trending_up:",
             )
 
@@ -207,7 +207,7 @@ else:
                     [w.diverged_at for w in walks], colors, surface.minimum_value()), key="loss_steps")  # fmt: skip
     st.dataframe(
         {"optimizer": [w.label for w in walks], "η": [config_for(n).lr for n in chosen_opts],
-         "final loss": [float(w.loss[-1]) for w in walks],
+         "final loss": [f"{float(w.loss[-1]):.4g}" for w in walks],
          "final point": [f"({w.final[0]:.3f}, {w.final[1]:.3f})" for w in walks],
          "diverged at step": [w.diverged_at for w in walks]}, key="race_table",
     )  # fmt: skip

@@ -47,7 +47,7 @@ def network_figure(
     grads: Mapping[str, float],
     highlight: tuple[str, str],
     phase: str,
-    height: int = 430,
+    height: int = 470,
 ) -> go.Figure:
     """The network; ``values``/``grads`` hold only what has been computed so far.
 
@@ -68,8 +68,9 @@ def network_figure(
         if not param:
             continue
         # label a third of the way along the edge (so the labels of crossing edges do not meet)
-        t = 0.3 if b in ("h1", "h2") else 0.5
+        t = 0.5 if param in ("w11", "w22") else (0.27 if b in ("h1", "h2") else 0.42)
         lx, ly = xa + t * (xb - xa), ya + t * (yb - ya)
+        ly += (0.16 if ya >= yb else -0.16) if b == "out" else 0.0
         text = f"{WEIGHT_NAME[param]} = {_fmt(weights[param])}"
         if param in grads:
             text += f"<br><span style='color:{BACKWARD_COLOR}'>∂L/∂{WEIGHT_NAME[param]} = {_fmt(grads[param])}</span>"
@@ -83,7 +84,7 @@ def network_figure(
         ys.append(y)
         hot = highlight == (node, node) or (node == "out" and highlight[1] == "loss" and phase == "backward")
         colors.append(HIGHLIGHT if highlight == (node, node) else ("#e8f1f8" if node.startswith("x") else "white"))
-        sizes.append(58 if hot else 50)
+        sizes.append(70 if hot else 62)
         lines = [f"<b>{NODE_NAME[node]}</b>"]
         if node in ("x1", "x2"):
             lines.append(_fmt(inputs[node]))
@@ -93,8 +94,8 @@ def network_figure(
     fig.add_trace(
         go.Scatter(
             x=xs, y=ys, mode="markers+text", text=texts, textposition="middle center", hoverinfo="skip",
-            showlegend=False, textfont=dict(size=12),
-            marker=dict(size=sizes, color=colors, line=dict(color=accent, width=2)),
+            showlegend=False, textfont=dict(size=14, color="#222222"),
+            marker=dict(size=sizes, color=colors, opacity=1.0, line=dict(color=accent, width=2)),
         )
     )  # fmt: skip
     # what sits beside each node: z and ∂L/∂(node), ∂L/∂z, the bias and its gradient, the target
@@ -125,10 +126,11 @@ def network_figure(
             notes.append(f"target y = {_fmt(inputs['y'])}")
         if notes:
             fig.add_annotation(
-                x=x, y=y - 0.32 if y <= 0 else y + 0.32, text="<br>".join(notes), showarrow=False,
-                yanchor="top" if y <= 0 else "bottom", font=dict(size=11), bgcolor="rgba(255,255,255,0.9)",
+                x=x, y=y - 0.36 if y <= 0 else y + 0.36, text="<br>".join(notes), showarrow=False,
+                yanchor="top" if y <= 0 else "bottom", font=dict(size=12),
+                bgcolor="rgba(255,255,255,0.9)",
             )  # fmt: skip
-    fig.update_xaxes(range=[-0.4, 3.4], visible=False)
-    fig.update_yaxes(range=[-2.3, 2.3], visible=False)
+    fig.update_xaxes(range=[-0.35, 4.3], visible=False)
+    fig.update_yaxes(range=[-2.2, 2.3], visible=False)
     fig.update_layout(plot_bgcolor="white", dragmode=False)
     return _base_layout(fig, height)

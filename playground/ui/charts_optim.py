@@ -87,8 +87,18 @@ def contour_image(z: np.ndarray, log: bool = False) -> str:
 
 
 def _clamp(x: float, y: float, domain: tuple[float, float, float, float]) -> tuple[float, float]:
+    """The point pulled back inside the map (5% from its edges), where a marker and its label can be seen."""
     x0, x1, y0, y1 = domain
-    return min(max(x, x0), x1), min(max(y, y0), y1)
+    mx, my = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+    return min(max(x, x0 + mx), x1 - mx), min(max(y, y0 + my), y1 - my)
+
+
+def _label_position(x: float, y: float, domain: tuple[float, float, float, float]) -> str:
+    """A text position that keeps a label inside the map: towards its centre."""
+    x0, x1, y0, y1 = domain
+    vertical = "top" if y < (y0 + y1) / 2 else "bottom"
+    horizontal = "right" if x < (x0 + x1) / 2 else "left"
+    return f"{vertical} {horizontal}"
 
 
 def race_figure(
@@ -136,7 +146,8 @@ def race_figure(
     for label, xy, color in zip(labels, clean, colors, strict=True):
         fig.add_trace(
             go.Scatter(
-                x=xy[:, 0], y=xy[:, 1], mode="lines", name=label, line=dict(color=color, width=2.5),
+                x=xy[:, 0], y=xy[:, 1], mode="lines" if animate else "lines+markers", name=label,
+                line=dict(color=color, width=2.5), marker=dict(size=5, color=color),
                 hovertemplate=label + ": step %{pointNumber}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
             )
         )  # fmt: skip
@@ -158,8 +169,8 @@ def race_figure(
             go.Scatter(
                 x=[dx], y=[dy], mode="markers+text", showlegend=False, hoverinfo="skip",
                 marker=dict(symbol="x", size=16, color=color, line=dict(color="black", width=1)),
-                text=[f"{label} diverged at step {div}"], textposition="bottom center",
-                textfont=dict(color="white", size=12),
+                text=[f"{label} diverged at step {div}"], textposition=_label_position(dx, dy, domain),
+                textfont=dict(color="white", size=13, shadow="1px 1px 2px black"),
             )
         )  # fmt: skip
     fig.update_xaxes(range=[x0, x1], title_text=axis_names[0], showgrid=False, zeroline=False, constrain="domain")

@@ -65,7 +65,7 @@ columns = st.columns(3)
 for column, name in zip(columns, lf.LOSS_NAMES, strict=True):
     with column:
         st.markdown(f"**{lf.LOSS_TITLES[name]}**")
-        st.latex(lf.LOSS_LATEX[name])
+        st.latex(r"\small " + lf.LOSS_LATEX[name])
         loss_here = float(lf.curve(name, target, p[:1] * 0 + prediction)[0])
         fig = charts_losses.loss_curve_figure(p, lf.curve(name, target, p), name, lf.LOSS_TITLES[name],
                                               prediction, loss_here)  # fmt: skip
@@ -92,12 +92,12 @@ for i, column in enumerate(st.columns(N)):
         )  # fmt: skip
 table = lf.empirical_risk(lf.EXAMPLE_TARGETS, preds)
 frame = pd.DataFrame(
-    {"target y": table.targets.astype(int), "prediction ŷ": table.predictions}
+    {"target y": [str(int(t)) for t in table.targets], "prediction ŷ": [f"{p:.2f}" for p in table.predictions]}
     | {lf.LOSS_TITLES[n]: table.per_example[n] for n in lf.LOSS_NAMES},
     index=[f"example {i + 1}" for i in range(N)],
 )
-frame.loc["mean: J(W)"] = [None, None, *(table.risk[n] for n in lf.LOSS_NAMES)]
-st.dataframe(frame.style.format(precision=4, na_rep=""), key="risk_table")
+frame.loc["mean: J(W)"] = ["", "", *(table.risk[n] for n in lf.LOSS_NAMES)]
+st.dataframe(frame.style.format({lf.LOSS_TITLES[n]: "{:.4f}" for n in lf.LOSS_NAMES}), key="risk_table")
 metrics = st.columns(3)
 for column, name in zip(metrics, lf.LOSS_NAMES, strict=True):
     column.metric(f"Empirical risk, {lf.LOSS_TITLES[name].lower()}", f"{table.risk[name]:.4f}")

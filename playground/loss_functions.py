@@ -23,9 +23,9 @@ EPSILON = 1e-7
 LOSS_NAMES = ("bce", "cce", "mse")
 LOSS_TITLES = {"bce": "Binary cross-entropy", "cce": "Categorical cross-entropy", "mse": "Mean squared error"}
 LOSS_LATEX = {
-    "bce": r"L(y,\hat y) = -\big[\,y\log\hat y + (1-y)\log(1-\hat y)\,\big]",
-    "cce": r"L(\mathbf y,\hat{\mathbf y}) = -\sum_{k} y_k \log \hat y_k",
-    "mse": r"L(y,\hat y) = (y-\hat y)^2",
+    "bce": r"L = -\big[y\log\hat y + (1-y)\log(1-\hat y)\big]",
+    "cce": r"L = -\sum_{k} y_k \log \hat y_k",
+    "mse": r"L = (y-\hat y)^2",
 }
 
 #: The small dataset of the empirical-risk table: five examples with their targets and a model's predictions.

@@ -17,7 +17,7 @@ import numpy as np
 import streamlit as st
 
 from playground import datasets, export
-from playground.spec import FEATURE_LABELS
+from playground.spec import FEATURE_LABELS, Spec
 from playground.trainer import EpochRecord, Trainer
 from playground.ui import charts, charts_network, live, state, widgets
 from playground.ui import playground_controls as pc
@@ -27,7 +27,7 @@ FRAME_SECONDS = 0.1
 #: Each tick trains for 60 % of the time since the last tick, within these bounds: when the
 #: browser draws slowly, frames get rarer but the epochs per second hold up.
 TRAIN_SECONDS = (0.04, live.FRAME_BUDGET_SECONDS)
-#: The diagram and the curves redraw about 3 times a second (a browser draws each chart in ~35 ms).
+#: The diagram and the curves redraw once a second: the browser's drawing, not the server, limits the frame rate.
 DIAGRAM_SECONDS = 1.0
 #: Points plotted on the curves: longer histories are thinned evenly.
 CURVE_POINTS = 400
@@ -49,7 +49,7 @@ pc.buttons(trainer is not None)
 state.put("pg:points_drawn", pc.points().version)
 
 
-def boundary_chart(tr: Trainer | None, discretize: bool, show_val: bool) -> None:
+def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: bool) -> None:
     """The output over the input square with the points; the figure is reused, only z changes."""
     axis, _pts = datasets.grid(100)
     custom = spec.data.dataset == "custom"
@@ -106,7 +106,7 @@ def live_boundary() -> None:
             st.rerun()
     st.markdown(f"#### Epoch {tr.epoch if tr else 0}")
     discretize, show_val = pc.view_toggles()
-    boundary_chart(tr, discretize, show_val)
+    boundary_chart(pc.spec(), tr, discretize, show_val)
     if tr is None:
         st.info(state.get("pg:data_problem", lambda: "No data yet."), icon=":material/touch_app:")
         return

@@ -27,7 +27,8 @@ HYPER_DEFAULTS: dict[str, Any] = {
 }  # fmt: skip
 
 
-def set_lrs(surface: op.Surface, lrs: dict[str, float]) -> None:
+def set_lrs(lrs: dict[str, float]) -> None:
+    """Each optimizer's own learning-rate slider, snapped to the slider's values."""
     for name in op.OPTIMIZERS:
         state.put(f"lr_{name}", op.nearest_option(lrs[name]))
 
@@ -36,17 +37,18 @@ def on_surface_change() -> None:
     """A new surface starts with the learning rates tuned for it."""
     surface = op.get_surface(state.get("surface", lambda: "bowl"))
     state.put("lr", op.nearest_option(surface.default_lr))
-    set_lrs(surface, surface.tuned_lr)
+    set_lrs(surface.tuned_lr)
 
 
 def on_lr_change() -> None:
     """The shared slider gives every optimizer the same learning rate."""
     lr = state.get("lr", lambda: 0.05)
-    set_lrs(op.get_surface("bowl"), dict.fromkeys(op.OPTIMIZERS, lr))
+    set_lrs(dict.fromkeys(op.OPTIMIZERS, lr))
 
 
 def on_lecture_defaults() -> None:
-    set_lrs(op.get_surface("bowl"), op.LECTURE_LR)
+    """Keras's defaults, as in the lecture: SGD 0.01; RMSprop, AdaGrad, Adam 0.001; β₁ 0.9, β₂ 0.999, ε 1e-7."""
+    set_lrs(op.LECTURE_LR)
     for key, value in HYPER_DEFAULTS.items():
         state.put(key, value)
 
@@ -55,26 +57,16 @@ def read_link() -> None:
     """On the first visit, take surface, optimizers, lr and lesson from the link (notices for bad values)."""
     if state.get(f"{PAGE}:link_read", lambda: False):
         return
-    params, notices = state.query_params(), []
-    surface, notice = op.parse_surface(params.get("surface", "bowl"))
-    notices.append(notice)
-    state.put("surface", surface)
+    link, notices = op.parse_link(state.query_params())
+    state.put("surface", link.surface)
     on_surface_change()
-    if "optimizers" in params:
-        names, notice = op.parse_optimizers(params["optimizers"])
-        state.put("optimizers", list(names))
-        notices.append(notice)
-    if "lr" in params:
-        lr, notice = op.parse_lr(params["lr"], op.nearest_option(op.get_surface(surface).default_lr))
-        state.put("lr", lr)
-        notices.append(notice)
-        if notice is None:
-            on_lr_change()
-    lesson = params.get("lesson")
-    if lesson is not None and lesson != "learning_rate":
-        notices.append(f"lesson: got {lesson[:20]!r}, the only lesson is learning_rate")
-    state.put("lesson", lesson == "learning_rate")
-    state.put(f"notices:{PAGE}", [n for n in notices if n])
+    if link.optimizers is not None:
+        state.put("optimizers", list(link.optimizers))
+    if link.lr is not None:
+        state.put("lr", link.lr)
+        on_lr_change()
+    state.put("lesson", link.lesson)
+    state.put(f"notices:{PAGE}", notices)
     state.put(f"{PAGE}:link_read", True)
 
 

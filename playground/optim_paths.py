@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -508,3 +508,34 @@ def parse_lr(raw: str, default: float) -> tuple[float, str | None]:
     if not (math.isfinite(value) and LR_OPTIONS[0] <= value <= LR_OPTIONS[-1]):
         return default, f"lr: got {raw[:20]!r}, expected a number from 0.0001 to 10; using {default:g}"
     return nearest_option(value), None
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """What a link to the optimizer page asks for; ``None`` means "not in the link"."""
+
+    surface: str = "bowl"
+    optimizers: tuple[str, ...] | None = None
+    lr: float | None = None
+    lesson: bool = False
+
+
+def parse_link(params: Mapping[str, str]) -> tuple[PageLink, list[str]]:
+    """The page's link parameters (surface, optimizers, lr, lesson=learning_rate) and a notice per bad value."""
+    notices: list[str | None] = []
+    surface, notice = parse_surface(params.get("surface", "bowl"))
+    notices.append(notice)
+    optimizers = None
+    if "optimizers" in params:
+        optimizers, notice = parse_optimizers(params["optimizers"])
+        notices.append(notice)
+    lr = None
+    if "lr" in params:
+        value, notice = parse_lr(params["lr"], nearest_option(get_surface(surface).default_lr))
+        lr = value if notice is None else None
+        notices.append(notice)
+    lesson = params.get("lesson")
+    if lesson is not None and lesson != "learning_rate":
+        notices.append(f"lesson: got {lesson[:20]!r}, the only lesson is learning_rate")
+    link = PageLink(surface, optimizers, lr, lesson == "learning_rate")
+    return link, [n for n in notices if n]

@@ -172,6 +172,23 @@ def test_parse_lr_snaps_to_the_slider(value: float) -> None:
     assert abs(math.log(lr / value)) <= math.log(1.5) / 2 + 1e-9 or abs(math.log(lr / value)) < 0.36
 
 
+@given(st.dictionaries(st.sampled_from(["surface", "optimizers", "lr", "lesson", "other"]), st.text(max_size=20)))
+@settings(max_examples=100, deadline=None)
+def test_parse_link_never_raises(params: dict[str, str]) -> None:
+    """Any link gives a usable page setup; every notice names the parameter it ignored."""
+    link, notices = op.parse_link(params)
+    assert link.surface in op.SURFACES
+    assert link.optimizers is None or (link.optimizers and set(link.optimizers) <= set(op.OPTIMIZERS))
+    assert link.lr is None or link.lr in op.LR_OPTIONS
+    assert link.lesson == (params.get("lesson") == "learning_rate")
+    assert all(n.split(":")[0] in params for n in notices)
+
+
+def test_parse_link_preset() -> None:
+    link, notices = op.parse_link({"surface": "rosenbrock", "optimizers": "sgd,momentum,rmsprop,adagrad,adam"})
+    assert link == op.PageLink("rosenbrock", op.OPTIMIZERS, None, False) and not notices
+
+
 def test_parse_examples() -> None:
     assert op.parse_optimizers("adam, SGD,adam") == (("adam", "sgd"), None)
     assert op.parse_optimizers("adam,nope")[1] is not None

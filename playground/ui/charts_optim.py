@@ -271,11 +271,12 @@ def surface3d_figure(
     for label, xy, loss, color in zip(labels, paths, losses, colors, strict=True):
         lz = finite(loss, limit=1e12).astype(np.float64)
         lz = np.log10(1.0 + lz - z_min) if log_contours else lz
+        lz = lz + 0.01 * float(np.ptp(zz))  # a hair above the surface, so the path is not hidden in it
         xy = finite(xy, limit=1e6).reshape(-1, 2)
         fig.add_trace(
             go.Scatter3d(
                 x=xy[:, 0], y=xy[:, 1], z=finite(lz), mode="lines+markers", name=label,
-                line=dict(color=color, width=5), marker=dict(size=2, color=color),
+                line=dict(color=color, width=7), marker=dict(size=3, color=color),
             )
         )  # fmt: skip
     fig.update_layout(

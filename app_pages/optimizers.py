@@ -219,14 +219,15 @@ with c2:
 with c3:
     seed = control("noise_seed", 0, lambda: st.number_input("Shuffle seed", 0, 999, step=1, key="noise_seed"))
 cfg = config_for(noise_opt)
-pair = [
-    op.minibatch_path(surface, cfg, (sx, sy), steps, op.N_EXAMPLES),
+pair = [  # the noisy walk first, the full batch dashed on top of it
     op.minibatch_path(surface, cfg, (sx, sy), steps, int(batch), int(seed)),
+    op.minibatch_path(surface, cfg, (sx, sy), steps, op.N_EXAMPLES),
 ]
 report_divergence(pair)
-draw_walks(surface, pair, ["#222222", "#e377c2"], "noise_chart", axis_names=surface.axis_names, height=460)
+draw_walks(surface, pair, ["#e377c2", "#222222"], "noise_chart", axis_names=surface.axis_names, height=460,
+           dashes=["solid", "dash"])  # fmt: skip
 st.plotly_chart(charts_optim.loss_steps_figure([w.label for w in pair], [w.loss for w in pair],
-                [w.diverged_at for w in pair], ["#222222", "#e377c2"], surface.minimum_value(), height=260),
+                [w.diverged_at for w in pair], ["#e377c2", "#222222"], surface.minimum_value(), height=260),
                 key="noise_steps")  # fmt: skip
 
 extra = {

@@ -225,7 +225,6 @@ def test_backprop_every_control() -> None:
 def test_pages_in_classroom_mode_hide_controls() -> None:
     """hide= removes controls; the pages still draw with the defaults."""
     at = open_page("optimizers", {"hide": "surface,optimizers,lr,steps,presets"})
-    assert not at.selectbox(key="surface") if False else True
     assert "surface" not in [s.key for s in at.selectbox]
     assert at.get("plotly_chart")
     at = open_page("backprop", {"hide": "bp_step"})

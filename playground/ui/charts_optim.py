@@ -116,6 +116,7 @@ def race_figure(
     axis_names: tuple[str, str] = ("w₁", "w₂"),
     height: int = 520,
     title: str | None = None,
+    dashes: Sequence[str] | None = None,
 ) -> go.Figure:
     """Contours of the loss with each optimizer's path; with ``animate`` the paths grow step by step.
 
@@ -143,11 +144,11 @@ def race_figure(
         )
     clean = [finite(p, limit=1e6).reshape(-1, 2) for p in paths]
     first_path_trace = len(fig.data)
-    for label, xy, color in zip(labels, clean, colors, strict=True):
+    for label, xy, color, dash in zip(labels, clean, colors, dashes or ["solid"] * len(clean), strict=True):
         fig.add_trace(
             go.Scatter(
                 x=xy[:, 0], y=xy[:, 1], mode="lines" if animate else "lines+markers", name=label,
-                line=dict(color=color, width=2.5), marker=dict(size=5, color=color),
+                line=dict(color=color, width=2.5, dash=dash), marker=dict(size=5, color=color),
                 hovertemplate=label + ": step %{pointNumber}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
             )
         )  # fmt: skip
@@ -159,11 +160,14 @@ def race_figure(
             marker=dict(size=12, color=list(colors), line=dict(color="white", width=2)),
         )
     )  # fmt: skip
-    divergence_traces = []
+    divergence_traces: list[tuple[int, int, float, float, str]] = []
     for label, xy, div, color in zip(labels, clean, diverged_at, colors, strict=True):
         if div is None:
             continue
         dx, dy = _clamp(float(xy[-1, 0]), float(xy[-1, 1]), domain)
+        # several walks often leave by the same corner: stack their marks towards the centre
+        shift = 0.08 * (domain[3] - domain[2]) * len(divergence_traces)
+        dy = dy + shift if dy < (domain[2] + domain[3]) / 2 else dy - shift
         divergence_traces.append((len(fig.data), len(xy) - 1, dx, dy, f"{label} diverged at step {div}"))
         fig.add_trace(
             go.Scatter(

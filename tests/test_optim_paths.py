@@ -47,11 +47,13 @@ def test_hand_gradients_equal_autograd(name: str) -> None:
     for x, y in [surface.start, (0.3, -0.7), (1.1, 0.9)]:
         w = torch.tensor([x, y], dtype=torch.float64, requires_grad=True)
         surface.value(w[0], w[1]).backward()
+        assert w.grad is not None
         assert surface.grad(x, y) == pytest.approx(w.grad.tolist(), rel=1e-10, abs=1e-12)
     idx = np.arange(0, op.N_EXAMPLES, 3)
     if name == "network":  # the mini-batch loss is the MSE on those examples
         w = torch.tensor([0.4, -0.8], dtype=torch.float64, requires_grad=True)
         op.network_loss(w[0], w[1], torch, op.NET_X[idx], op.NET_Y[idx]).backward()
+        assert w.grad is not None
         assert surface.batch_grad(0.4, -0.8, idx) == pytest.approx(w.grad.tolist(), rel=1e-10)
     else:  # L_i = f + a_i·w: the batch gradient is ∇f + mean a_i
         expected = np.array(surface.grad(0.4, -0.8)) + surface.offsets[idx].mean(0)

@@ -133,7 +133,9 @@ def candidate_dirs(name: str, data_dir: str | os.PathLike[str] | None = None) ->
         if not chosen:
             continue
         root = Path(chosen)
-        dirs += [root / name, root / name.replace("_", "-"), root]
+        dirs += [root / name, root / name.replace("_", "-")]
+        if name == "mnist":  # a bare folder of IDX files is taken to be MNIST
+            dirs.append(root)
     dirs.append(cache_dir(name))
     dirs += [Path(d) for d in SOURCES[name].system_dirs]
     return dirs

@@ -488,6 +488,17 @@ class Spec:
             _section, rule = FIELDS[name]
             values[name] = rule.parse(name, raw_value)
             given.add(name)
+        # A new data set with no problem type given takes a problem type (and loss) that fits it.
+        if "dataset" in given and "problem" not in given:
+            classes = DATASET_CLASSES[values["dataset"]]
+            if classes == 0:
+                values["problem"] = "regression"
+            elif classes is not None and classes > 2:
+                values["problem"] = "multiclass"
+            elif classes == 2 and values["problem"] == "regression":
+                values["problem"] = "binary"
+            if values["loss"] not in LOSSES_FOR_PROBLEM[values["problem"]]:
+                values["loss"] = DEFAULT_LOSS[values["problem"]]
         # A new hidden-layer list with no activation given keeps one activation for all.
         if "hidden" in given and "activation" not in given:
             act = values["activation"]

@@ -151,8 +151,11 @@ def test_activation_broadcasts_and_must_match_layers() -> None:
 
 
 def test_problem_and_loss_must_fit_the_data() -> None:
+    # A data set given without a problem type brings one that fits it.
+    assert Spec.from_query("dataset=plane").model.problem == "regression"
+    assert Spec.from_query("dataset=three_class&dropout=0.3").model.loss == "categorical_crossentropy"
     with pytest.raises(SpecError, match="regression"):
-        Spec.from_query("dataset=plane")  # still binary: must say problem=regression
+        Spec.from_query("dataset=plane&problem=binary")
     assert Spec.from_query("dataset=plane&problem=regression").model.loss == "mse"
     with pytest.raises(SpecError, match="multiclass"):
         Spec.from_query("dataset=three_class&problem=binary")

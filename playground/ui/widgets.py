@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.presets import presets_for
+from playground.spec import Spec
 from playground.ui import state
 
 
@@ -29,6 +30,9 @@ def preset_links(page: str) -> None:
             st.markdown(f"[**{preset.name}**]({preset.href()}) — {preset.description}")
 
 
-def page_header(page: str) -> None:
+def page_header(page: str, default: Spec | None = None) -> None:
+    """Link notices and presets; with ``default``, the page's spec is read from the link first."""
+    if default is not None:
+        state.page_spec(page, default)
     show_notices(page)
     preset_links(page)

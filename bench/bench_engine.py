@@ -30,8 +30,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playground import Spec, Trainer  # noqa: E402
-from playground.datasets import Dataset  # noqa: E402
+from playground import Spec, Trainer
+from playground.datasets import Dataset
 
 torch.set_num_threads(1)
 

@@ -79,10 +79,11 @@ def test_twenty_sessions_interleaved_are_isolated() -> None:
 
     sessions = []
     for seed in range(SESSIONS):
-        at = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=90)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
         at.query_params["seed"] = str(seed)
         at.query_params["dataset"] = ("xor", "circle", "gauss", "spiral")[seed % 4]
-        sessions.append(at.run())
+        at.run()
+        sessions.append(at.switch_page("app_pages/playground.py").run())
     for _ in range(STEPS):
         for at in sessions:
             at.button(key="pg_step").click().run()

@@ -2,9 +2,11 @@
 
 Everything TensorFlow Playground does, on the engine: the sidebar holds the
 data, features, network and training settings (``playground_controls``); Play
-starts two fragments on timers. The fast one trains a few epochs per tick and
-redraws the decision boundary and the numbers; the slower one redraws the
-network diagram and the curves. Every setting is in the URL.
+starts two fragments on timers. The fast one redraws the decision boundary and
+the numbers, then trains a few epochs; the slower one redraws the network
+diagram and the curves. While training runs the boundary is a picture swapped
+in place (``charts_network.boundary_picture``); paused, it is the interactive
+Plotly chart (hover, clicks). Every setting is in the URL.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ FRAME_SECONDS = 0.1
 TRAIN_SECONDS = (0.04, live.FRAME_BUDGET_SECONDS)
 #: The diagram and the curves redraw once a second: the browser's drawing, not the server, limits the frame rate.
 DIAGRAM_SECONDS = 1.0
+LIVE_CAPTION = "x₁ runs from -6 (left) to 6 (right), x₂ from -6 (bottom) to 6 (top). Values show on hover when paused."
 #: Points plotted on the curves: longer histories are thinned evenly.
 CURVE_POINTS = 400
 
@@ -53,6 +56,16 @@ def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: b
     """The output over the input square with the points; the figure is reused, only z changes."""
     axis, _pts = datasets.grid(100)
     custom = spec.data.dataset == "custom"
+    if tr is not None and pc.running() and not custom:  # live frames: a picture, swapped in place
+        d = tr.data
+        picture = charts_network.boundary_picture(
+            tr.predict_grid(100), spec.model.problem, d.x_train.cpu().numpy(), d.y_train.cpu().numpy(),
+            d.x_val.cpu().numpy() if show_val else None, d.y_val.cpu().numpy() if show_val else None,
+            discretize=discretize,
+        )  # fmt: skip
+        with st.container(key="pgchart_live"):
+            st.image(charts_network.png_bytes(picture), width=400, caption=LIVE_CAPTION)
+        return
     if tr is None:  # the user's points so far, on a blank plane
         pts, labels = pc.points().arrays()
         fig = charts.boundary_figure(axis, np.full((100, 100), 0.5 if spec.model.problem == "binary" else 0.0), spec.model.problem,
@@ -89,21 +102,10 @@ def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: b
 
 @st.fragment(run_every=FRAME_SECONDS if pc.running() else None)
 def live_boundary() -> None:
-    """Train for one tick, then redraw the epoch counter, the boundary and the numbers."""
+    """Redraw the epoch counter, the boundary and the numbers, then train for one tick."""
     if pc.points().version != state.get("pg:points_drawn", lambda: None):
         st.rerun()  # a click added a point: redraw the whole page (point count, buttons)
     tr = pc.trainer(pc.spec())
-    if pc.running() and tr is not None:
-        if live.acquire():
-            now = time.perf_counter()
-            since = now - state.get("pg:last_tick", lambda: now)
-            state.put("pg:last_tick", now)
-            tr.train(epochs=10_000, max_seconds=min(max(0.6 * since, TRAIN_SECONDS[0]), TRAIN_SECONDS[1]))
-        else:
-            st.info(live.queued_message(), icon=":material/hourglass_top:")
-        if tr.done:
-            pc.stop()
-            st.rerun()
     st.markdown(f"#### Epoch {tr.epoch if tr else 0}")
     discretize, show_val = pc.view_toggles()
     boundary_chart(pc.spec(), tr, discretize, show_val)
@@ -121,6 +123,19 @@ def live_boundary() -> None:
     for line in [tr.status_text(), *tr.notices]:
         if line:
             (st.error if tr.stop_reason == "diverged" else st.info)(line)
+    # Train after drawing: the elements above are already replaced, so Streamlit never shows them
+    # faded as stale while the epochs run; the next tick draws what this one trained.
+    if pc.running() and tr is not None:
+        if live.acquire():
+            now = time.perf_counter()
+            since = now - state.get("pg:last_tick", lambda: now)
+            state.put("pg:last_tick", now)
+            tr.train(epochs=10_000, max_seconds=min(max(0.6 * since, TRAIN_SECONDS[0]), TRAIN_SECONDS[1]))
+        else:
+            st.info(live.queued_message(), icon=":material/hourglass_top:")
+        if tr.done:
+            pc.stop()
+            st.rerun()
 
 
 @st.fragment(run_every=DIAGRAM_SECONDS if pc.running() else None)
@@ -175,24 +190,15 @@ with left:
 if state.visible("export"):
     with st.expander("This network as code: PyTorch and Keras", icon=":material/code:"):
         classes = pc.points().num_classes if spec.data.dataset == "custom" else None
-        torch_tab, keras_tab = st.tabs(["PyTorch script", "Keras (the lecture's Sequential)"])
-        with torch_tab:
-            script = export.pytorch_script(spec, classes)
-            st.download_button(
-                "Download train_playground.py",
-                script,
-                "train_playground.py",
-                key="pg_dl_torch",
-                icon=":material/download:",
-            )
-            st.code(script, language="python")
-        with keras_tab:
-            code = export.keras_code(spec, classes)
-            st.download_button(
-                "Download keras_playground.py",
-                code,
-                "keras_playground.py",
-                key="pg_dl_keras",
-                icon=":material/download:",
-            )
-            st.code(code, language="python")
+        tabs = st.tabs(["PyTorch script", "Keras (the lecture's Sequential)"])
+        exports = (
+            (export.pytorch_script, "train_playground.py", "torch"),
+            (export.keras_code, "keras_playground.py", "keras"),
+        )
+        for tab, (make, file_name, name) in zip(tabs, exports, strict=True):
+            with tab:
+                code = make(spec, classes)
+                st.download_button(
+                    f"Download {file_name}", code, file_name, key=f"pg_dl_{name}", icon=":material/download:"
+                )
+                st.code(code, language="python")

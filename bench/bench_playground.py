@@ -1,8 +1,9 @@
 """Benchmark: what one live frame of the network playground costs on the server.
 
 Prints medians, each beside its reference: training throughput of the
-default networks, the boundary figure rebuilt (``charts.boundary_figure``) or
-reused with only its heatmap replaced (what the page does), the network
+default networks, the live boundary picture (what the page sends while
+training), the paused boundary figure rebuilt (``charts.boundary_figure``) or
+reused with only its heatmap replaced, the network
 diagram with and without Plotly's validation, and the serialisation
 Streamlit does for every chart. What the browser then spends drawing is
 measured by tests/browser/test_playground_browser.py.
@@ -71,6 +72,16 @@ def main() -> None:
     def reuse() -> None:
         fig.data[0].z = charts.finite(tr.predict_grid(100))
 
+    def live_frame() -> bytes:
+        return charts_network.png_bytes(charts_network.boundary_picture(tr.predict_grid(100), "binary", *pts))
+
+    rows.append(
+        (
+            "live boundary picture incl. predict + PNG (ms)",
+            f"{median_ms(live_frame):.1f}",
+            f"{len(live_frame()) / 1000:.0f} kB PNG",
+        )
+    )
     rows.append(
         ("boundary figure: reuse, new z incl. predict (ms)", f"{median_ms(reuse):.1f}", f"rebuild {rebuild:.1f}")
     )

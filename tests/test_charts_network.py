@@ -17,6 +17,7 @@ from playground.trainer import Trainer
 from playground.ui import charts
 from playground.ui.charts_network import (
     add_click_grid,
+    boundary_picture,
     diverging_rgb,
     network_figure,
     neuron_picture,
@@ -139,3 +140,24 @@ def test_click_grid_is_invisible_clickable_and_keeps_points_opaque() -> None:
     points = [t for t in fig.data[:-1] if t.type == "scatter"]
     assert points and all(t.unselected.marker.opacity == 1 for t in points)
     json.loads(fig.to_json())
+
+
+def test_boundary_picture_matches_the_chart_colours_and_orientation() -> None:
+    """Live frames: P(class 1) = 1 at the top is blue (washed as the 0.75-opaque heatmap); points in class colours."""
+    values = np.repeat(np.linspace(0, 1, 10)[:, None], 10, axis=1)  # rows run along x2: P rises with x2
+    pic = boundary_picture(values, "binary", size=100)
+    assert pic.shape == (100, 100, 3) and pic.dtype == np.uint8
+    blue = 0.25 * 255 + 0.75 * np.array([0x08, 0x77, 0xBD])
+    orange = 0.25 * 255 + 0.75 * np.array([0xF5, 0x93, 0x22])
+    assert np.abs(pic[2, 50].astype(float) - blue).max() < 12  # top: x2 = 6, P = 1
+    assert np.abs(pic[97, 50].astype(float) - orange).max() < 12  # bottom: x2 = -6, P = 0
+    blank = boundary_picture(np.full((10, 10), 0.5), "binary", size=100)
+    dotted = boundary_picture(np.full((10, 10), 0.5), "binary", np.array([[0.0, 0.0]]), np.array([1]), size=100)
+    assert (dotted != blank).any(axis=2)[45:55, 45:55].any() and not (dotted != blank).any(axis=2)[:20].any()
+    assert tuple(dotted[50, 50]) == (0x08, 0x77, 0xBD)  # a class-1 training point at the centre
+    three = boundary_picture(np.tile([0.1, 0.1, 0.8], (10, 10, 1)), "multiclass", discretize=True, size=50)
+    assert three.shape == (50, 50, 3)
+    wild = boundary_picture(
+        np.full((10, 10), np.nan), "regression", np.array([[np.inf, 0.0]]), np.array([np.nan]), size=50
+    )
+    assert wild.shape == (50, 50, 3)

@@ -154,12 +154,14 @@ def test_play_pause_step_reset_reinitialize() -> None:
     at.run()
     playing = epoch(at)
     assert playing > 0 and at.session_state["pg:running"]
+    assert at.get("image"), "while playing, the boundary is a picture swapped in place"
     at.run()
     assert epoch(at) > playing
     at.button(key="pg_pause").click().run()
     paused = epoch(at)
     at.run()
     assert epoch(at) == paused and not at.session_state["pg:running"]
+    assert not at.get("image") and len(at.get("plotly_chart")) == 4  # paused: the interactive chart
     trains(at)
 
     def weights() -> list[np.ndarray]:

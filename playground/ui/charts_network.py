@@ -12,6 +12,9 @@ a bias square shows its value.
 ``add_click_grid`` lays an invisible dense grid of points over a 2-D chart so a
 click on empty space selects the nearest grid point (the way clicks reach
 Python with ``st.plotly_chart(on_select=...)``).
+
+``boundary_picture`` draws the decision boundary and the points as a plain
+picture, for the frames of a running training (see its docstring for why).
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from playground.ui import charts
 from playground.ui.charts import BLUE, CLASS_COLORS, DIVERGING, ORANGE, finite
 
 _WHITE = np.array([255.0, 255.0, 255.0], dtype=np.float32)
@@ -56,11 +60,16 @@ def tint_rgb(values01: np.ndarray, color: str) -> np.ndarray:
     return (_WHITE + v * (_hex_rgb(color) - _WHITE)).astype(np.uint8)
 
 
-def png_data_uri(rgb: np.ndarray) -> str:
-    """An RGB uint8 picture as a PNG data URI (a few hundred bytes for 24x24)."""
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """An RGB uint8 picture as PNG bytes (fast compression: it is redrawn many times a second)."""
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(rgb), mode="RGB").save(buf, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def png_data_uri(rgb: np.ndarray) -> str:
+    """An RGB uint8 picture as a PNG data URI (a few hundred bytes for 24x24)."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(rgb)).decode("ascii")
 
 
 def neuron_picture(values: np.ndarray, kind: str, class_index: int = 0) -> np.ndarray:
@@ -319,3 +328,59 @@ def add_click_grid(fig: go.Figure, domain: float, n: int = 50) -> go.Figure:
     )
     fig.update_layout(clickmode="event+select", dragmode=False)
     return fig
+
+
+def boundary_picture(
+    values: np.ndarray,
+    problem: str,
+    train_points: np.ndarray | None = None,
+    train_labels: np.ndarray | None = None,
+    val_points: np.ndarray | None = None,
+    val_labels: np.ndarray | None = None,
+    discretize: bool = False,
+    domain: float = 6.0,
+    size: int = 400,
+) -> np.ndarray:
+    """The decision boundary as a picture (RGB uint8 [size, size, 3]) for live frames.
+
+    The same colours as ``charts.boundary_figure`` (a 0.75-opaque heatmap on
+    white, class colours for the points: train filled, validation open) without
+    Plotly: Streamlit replaces a Plotly chart whose figure changed by a new one
+    (the old one vanishes until the new one is drawn, a flicker at every frame),
+    while a changed picture is swapped in place. Top row = largest x2.
+    """
+    if values.ndim == 3:
+        probs = finite(values, 0.0, 1.0)
+        if discretize:
+            probs = np.eye(values.shape[-1], dtype=np.float32)[probs.argmax(-1)]
+        rgb = charts.class_probability_colors(probs)
+    else:
+        z = finite(values)
+        if problem == "binary":
+            z = 2.0 * ((z > 0.5).astype(np.float32) if discretize else z) - 1.0
+        elif discretize:
+            z = np.sign(z)
+        rgb = (0.25 * 255 + 0.75 * diverging_rgb(z).astype(np.float32)).astype(np.uint8)
+    resample = Image.Resampling.NEAREST if discretize else Image.Resampling.BILINEAR
+    picture = Image.fromarray(np.ascontiguousarray(rgb[::-1]), mode="RGB").resize((size, size), resample)
+    draw = ImageDraw.Draw(picture)
+    scale = size / (2 * domain)
+    radius = max(3.0, size / 110)
+    for pts, labels, filled in ((train_points, train_labels, True), (val_points, val_labels, False)):
+        if pts is None or labels is None or len(pts) == 0:
+            continue
+        pts = finite(pts)
+        if problem == "regression":
+            colours = [tuple(int(c) for c in rgb) for rgb in diverging_rgb(finite(labels))]
+        else:
+            palette = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in CLASS_COLORS]
+            colours = [palette[int(label) % len(palette)] for label in np.asarray(labels).astype(int)]
+        for (x1, x2), colour in zip(pts, colours, strict=True):
+            cx, cy = (x1 + domain) * scale, (domain - x2) * scale
+            box = (cx - radius, cy - radius, cx + radius, cy + radius)
+            if filled:
+                draw.ellipse(box, fill=colour, outline=(255, 255, 255), width=1)
+            else:
+                draw.ellipse(box, outline=colour, width=2)
+    draw.rectangle((0, 0, size - 1, size - 1), outline=(200, 200, 200))
+    return np.asarray(picture)

@@ -15,13 +15,14 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import assert_no_exception, shot, wait_ready
 
-BOUNDARY = ".st-key-pgchart_boundary .js-plotly-plot"
-# Count distinct figures the browser has drawn (the page writes the epoch into layout.meta).
+BOUNDARY = ".st-key-pgchart_boundary .js-plotly-plot"  # paused: the interactive chart
+LIVE = ".st-key-pgchart_live img"  # playing: a picture swapped in place every frame
+# Count distinct boundary pictures the browser has loaded and shown.
 COUNT_REDRAWS = """(ms) => new Promise(done => {
   const seen = new Set(); const start = performance.now();
   function tick() {
-    for (const el of document.querySelectorAll('.st-key-pgchart_boundary .js-plotly-plot')) {
-      if (el.layout && el.layout.meta !== undefined) seen.add(el.layout.meta);
+    for (const img of document.querySelectorAll('.st-key-pgchart_live img')) {
+      if (img.complete && img.naturalWidth > 0) seen.add(img.src);
     }
     if (performance.now() - start < ms) requestAnimationFrame(tick); else done([...seen]);
   }
@@ -49,9 +50,9 @@ def val_accuracy(page) -> float:  # type: ignore[no-untyped-def]
     return float(found[-1]) / 100 if found else 0.0
 
 
-def boundary_picture(page) -> bytes:  # type: ignore[no-untyped-def]
-    """A screenshot of the boundary chart's area (the element itself is replaced on every redraw)."""
-    box = page.locator(BOUNDARY).filter(visible=True).first.bounding_box()
+def boundary_picture(page, selector: str) -> bytes:  # type: ignore[no-untyped-def]
+    """A screenshot of the boundary's area."""
+    box = page.locator(selector).filter(visible=True).first.bounding_box()
     return bytes(page.screenshot(clip=box))
 
 
@@ -75,19 +76,21 @@ def test_play_trains_live_pause_stops_and_xor_is_learned(server, page):  # type:
     paint = open_playground(page, server, "dataset=xor")
     assert_no_exception(page)
     shot(page, "playground-start")
-    before = boundary_picture(page)
+    before = boundary_picture(page, BOUNDARY)
 
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     started = time.perf_counter()
-    page.get_by_role("button", name="Pause").wait_for()
+    page.get_by_role("button", name="Pause", exact=True).wait_for()
     page.wait_for_timeout(1000)
     first_epoch = epoch_now(page)
-    meta = page.evaluate(COUNT_REDRAWS, 5000)
+    first_picture = boundary_picture(page, LIVE)
     seconds = 5.0
-    redraws = len(meta) / seconds
-    epochs_per_second = (max(meta) - min(meta)) / seconds if meta else 0.0
+    pictures = page.evaluate(COUNT_REDRAWS, seconds * 1000)
+    redraws = len(pictures) / seconds
+    epochs_per_second = (epoch_now(page) - first_epoch) / seconds
     assert epoch_now(page) > first_epoch > 0
-    assert len(meta) >= 2, meta  # the boundary was redrawn while training
+    assert len(pictures) >= 2, pictures  # the boundary was redrawn while training
+    assert boundary_picture(page, LIVE) != first_picture
     shot(page, "playground-playing")
 
     reached = None
@@ -101,14 +104,16 @@ def test_play_trains_live_pause_stops_and_xor_is_learned(server, page):  # type:
         f"{epochs_per_second:.0f} epochs/s; xor val acc > 0.95 after {reached} s"
     )
     assert reached is not None and reached < 20, f"validation accuracy {val_accuracy(page)} after 30 s"
-    assert boundary_picture(page) != before
 
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Play").wait_for()
-    page.wait_for_timeout(500)
-    stopped = epoch_now(page)
-    meta_paused = page.evaluate(COUNT_REDRAWS, 1500)
-    assert epoch_now(page) == stopped and len(meta_paused) <= 1, meta_paused
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    page.locator(BOUNDARY).first.wait_for()
+    wait_ready(page)
+    stopped, still = epoch_now(page), boundary_picture(page, BOUNDARY)
+    page.wait_for_timeout(1500)
+    assert epoch_now(page) == stopped and boundary_picture(page, BOUNDARY) == still
+    assert still != before  # the trained boundary differs from the initial one
+    assert page.locator(LIVE).count() == 0
     assert_no_exception(page)
     shot(page, "playground-paused")
 
@@ -130,7 +135,7 @@ def test_shared_link_opens_its_settings(server, page):  # type: ignore[no-untype
     # A bad value in a link: a notice, and the page still trains.
     open_playground(page, server, "lr=-1&hidden=abc")
     assert page.get_by_text(re.compile("lr: got -1")).count() >= 1
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Epoch 1").filter(visible=True).first.wait_for()
     shot(page, "playground-bad-link")
 
@@ -159,7 +164,7 @@ def test_clicks_add_points_then_they_train(server, page):  # type: ignore[no-unt
             except PlaywrightTimeout:
                 assert attempt < 2, f"click {n} did not add a point"
         wait_ready(page)
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Epoch 1").filter(visible=True).first.wait_for()
     assert_no_exception(page)
     shot(page, "playground-clicked-points")
@@ -175,7 +180,7 @@ def test_clicks_add_points_then_they_train(server, page):  # type: ignore[no-unt
     )
     upload.set_input_files(files=[{"name": "quadrants.csv", "mimeType": "text/csv", "buffer": good}])
     page.get_by_text("44 points from quadrants.csv").wait_for()
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     page.get_by_text("Epoch 1").filter(visible=True).first.wait_for()
     assert_no_exception(page)
     shot(page, "playground-csv-points")

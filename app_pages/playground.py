@@ -177,6 +177,8 @@ def curves_chart(ylabel: str, history: list[EpochRecord], train: str, val: str) 
     else:
         fig = charts.curves_figure(epochs.tolist(), ys[0].tolist(), ys[1].tolist(), ylabel=ylabel, height=260)
         fig.update_layout(uirevision="keep")
+        if ylabel == "accuracy":
+            fig.update_yaxes(range=[0, 1.02])
         state.put(f"pg:curves_fig_{ylabel}", (cache_key, fig))
     st.plotly_chart(fig, key=f"pgchart_{ylabel}", config={"displayModeBar": False})
 

@@ -74,8 +74,9 @@ def test_divergence_and_learning_rate_lesson(server, page):  # type: ignore[no-u
     page.goto(server.url + "/optimizers?lesson=learning_rate&surface=bowl&lr=10")
     wait_ready(page)
     page.get_by_text("diverged at step").first.wait_for()
-    assert page.locator('[data-testid="stAlert"]').filter(has_text="too large").count() >= 1
-    assert page.locator('[data-testid="stAlert"]').filter(has_text="SGD diverged at step").count() >= 1
+    # The alerts arrive as the script runs: wait for each rather than count at once.
+    page.locator('[data-testid="stAlert"]').filter(has_text="too large").first.wait_for()
+    page.locator('[data-testid="stAlert"]').filter(has_text="SGD diverged at step").first.wait_for()
     assert_no_exception(page)
     scrolled_shots(page, "optimizers-lesson-and-divergence", charts=7)
 

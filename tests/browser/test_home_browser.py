@@ -11,6 +11,8 @@ def test_home_shows_lecture_map_and_opens_every_page(server, page):  # type: ign
     page.goto(server.url)
     wait_ready(page)
     page.get_by_role("heading", name="The lecture map").wait_for()
+    page.locator('[data-testid="stPageLink-NavLink"]').nth(len(PAGES) - 1).wait_for()
+    page.wait_for_timeout(500)
     assert_no_exception(page)
     shot(page, "home")
     for info in PAGES:

@@ -31,7 +31,7 @@ FRAME_SECONDS = 0.1
 TRAIN_SECONDS = (0.04, live.FRAME_BUDGET_SECONDS)
 #: The diagram and the curves redraw once a second: the browser's drawing, not the server, limits the frame rate.
 DIAGRAM_SECONDS = 1.0
-LIVE_CAPTION = "x₁ runs from -6 (left) to 6 (right), x₂ from -6 (bottom) to 6 (top). Values show on hover when paused."
+LIVE_CAPTION = "x₁ runs from -6 (left) to 6 (right), x₂ from -6 (bottom) to 6 (top). Hovering shows values while training is stopped."
 #: Points plotted on the curves: longer histories are thinned evenly.
 CURVE_POINTS = 400
 

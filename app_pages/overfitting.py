@@ -176,7 +176,7 @@ def live_charts(tr: Trainer) -> None:
         st.info(tr.status_text(), icon=":material/flag:")
 
 
-@st.fragment(run_every=FRAME_SECONDS if running() else None)
+@st.fragment(run_every=live.frame_interval(FRAME_SECONDS) if running() else None)
 def live_view() -> None:
     """Train a few epochs per tick (within the frame budget), then redraw."""
     tr = trainer()

@@ -190,7 +190,7 @@ if why_not:
     st.info(f"{why_not} [Open the network playground that solves xor]({XOR_PRESET}).", icon=":material/block:")
 
 
-@st.fragment(run_every=FRAME_SECONDS if running else None)
+@st.fragment(run_every=live.frame_interval(FRAME_SECONDS) if running else None)
 def training_view() -> None:
     """One frame: pull an epoch if running, then draw the line, the data and the curves."""
     trainer = _trainer()

@@ -100,7 +100,7 @@ def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: b
         st.plotly_chart(fig, key="pgchart_boundary", config={"displayModeBar": False})
 
 
-@st.fragment(run_every=FRAME_SECONDS if pc.running() else None)
+@st.fragment(run_every=live.frame_interval(FRAME_SECONDS) if pc.running() else None)
 def live_boundary() -> None:
     """Redraw the epoch counter, the boundary and the numbers, then train for one tick."""
     if pc.points().version != state.get("pg:points_drawn", lambda: None):
@@ -138,7 +138,7 @@ def live_boundary() -> None:
             st.rerun()
 
 
-@st.fragment(run_every=DIAGRAM_SECONDS if pc.running() else None)
+@st.fragment(run_every=live.frame_interval(DIAGRAM_SECONDS) if pc.running() else None)
 def live_network() -> None:
     """The network diagram and the loss and accuracy curves (they do not train)."""
     current = pc.spec()

@@ -19,7 +19,7 @@ import streamlit as st
 from playground.ui import state
 
 MAX_ACTIVE = int(os.environ.get("PLAYGROUND_MAX_TRAININGS", "8"))
-STALE_SECONDS = 3.0
+STALE_SECONDS = 10.0
 #: Per-session cap on live training time (seconds of frames spent training), so one
 #: forgotten tab cannot hold a slot all day. Reset, or a new run, starts a new budget.
 SESSION_TRAIN_SECONDS = float(os.environ.get("PLAYGROUND_SESSION_TRAIN_SECONDS", "900"))
@@ -47,11 +47,14 @@ def acquire(owner: str | None = None, now: float | None = None) -> bool:
         for sid, seen in list(_active.items()):
             if now - seen > STALE_SECONDS:
                 del _active[sid]
-        if owner in _active or len(_active) < MAX_ACTIVE:
+        granted = owner in _active or len(_active) < MAX_ACTIVE
+        if granted:
             _active[owner] = now
-            return True
-        state.put(_REASON_KEY, "queued")
-        return False
+    if granted:
+        _retune_if_stale(now)
+        return True
+    state.put(_REASON_KEY, "queued")
+    return False
 
 
 def release(owner: str | None = None, keep_budget: bool = False) -> None:
@@ -64,6 +67,44 @@ def release(owner: str | None = None, keep_budget: bool = False) -> None:
         _active.pop(owner, None)
     if not keep_budget:
         new_budget()
+
+
+#: Up to this many trainings, each page redraws at its own pace; beyond it frames slow down
+#: in proportion, so a full server shares its cores instead of drowning in redraws.
+FULL_SPEED_TRAININGS = int(os.environ.get("PLAYGROUND_FULL_SPEED_TRAININGS", "2"))
+
+
+_INTERVALS_KEY = "live:intervals"
+_RETUNED_KEY = "live:retuned_at"
+
+
+def _ideal_interval(base_seconds: float) -> float:
+    return base_seconds * max(1.0, active_count() / FULL_SPEED_TRAININGS)
+
+
+def frame_interval(base_seconds: float) -> float:
+    """Seconds between live frames for this page: ``base_seconds``, stretched when many sessions train.
+
+    A fragment's ``run_every`` is fixed when the page script runs, so the value
+    used is remembered; ``acquire`` re-runs the page when the server has become
+    much busier or quieter since, and the fragment picks up the new pace.
+    """
+    interval = _ideal_interval(base_seconds)
+    used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
+    used[base_seconds] = interval
+    return interval
+
+
+def _retune_if_stale(now: float) -> None:
+    """Re-run the page (new run_every) when a live fragment's pace is off by more than 2x."""
+    used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
+    if not used or now - float(state.get(_RETUNED_KEY, lambda: 0.0)) < 3.0:
+        return
+    for base, interval in used.items():
+        ratio = _ideal_interval(base) / interval
+        if ratio > 2.0 or ratio < 0.5:
+            state.put(_RETUNED_KEY, now)
+            st.rerun(scope="app")
 
 
 def active_count() -> int:

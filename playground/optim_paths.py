@@ -32,13 +32,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from playground.spec import OPTIMIZERS  # the same five names as the trainer's
+
 # torch.optim's own update functions (what the Optimizer classes' ``step`` calls)
 _sgd = importlib.import_module("torch.optim.sgd").sgd
 _rmsprop = importlib.import_module("torch.optim.rmsprop").rmsprop
 _adagrad = importlib.import_module("torch.optim.adagrad").adagrad
 _adam = importlib.import_module("torch.optim.adam").adam
 
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adagrad", "adam")
 OPTIMIZER_TITLES = {
     "sgd": "SGD",
     "momentum": "SGD + momentum",

@@ -182,7 +182,7 @@ def live_view() -> None:
     tr = trainer()
     if running():
         if live.acquire():
-            tr.train(epochs=int(state.get("speed", lambda: SPEED)), max_seconds=live.FRAME_BUDGET_SECONDS)
+            tr.train(epochs=int(state.get("speed", lambda: SPEED)), max_seconds=live.train_seconds(FRAME_SECONDS))
         else:
             st.info(live.queued_message(), icon=":material/hourglass_top:")
         if tr.done:

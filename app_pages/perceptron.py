@@ -196,7 +196,7 @@ def training_view() -> None:
     trainer = _trainer()
     if state.get("perceptron:running", lambda: False) and not trainer.done:
         if live.acquire():
-            trainer.train(epochs=1, max_seconds=live.FRAME_BUDGET_SECONDS)
+            trainer.train(epochs=1, max_seconds=live.train_seconds(FRAME_SECONDS))
         else:
             st.info(live.queued_message(), icon=":material/hourglass_top:")
     if state.get("perceptron:running", lambda: False) and trainer.done:

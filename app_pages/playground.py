@@ -25,7 +25,7 @@ from playground.ui import charts, charts_network, live, state, widgets
 from playground.ui import playground_controls as pc
 
 #: The boundary redraws up to 10 times a second while training.
-FRAME_SECONDS = 0.1
+FRAME_SECONDS = pc.LIVE_FRAME_SECONDS
 #: Each tick trains for 60 % of the time since the last tick, within these bounds: when the
 #: browser draws slowly, frames get rarer but the epochs per second hold up.
 TRAIN_SECONDS = (0.04, live.FRAME_BUDGET_SECONDS)
@@ -130,7 +130,8 @@ def live_boundary() -> None:
             now = time.perf_counter()
             since = now - state.get("pg:last_tick", lambda: now)
             state.put("pg:last_tick", now)
-            tr.train(epochs=10_000, max_seconds=min(max(0.6 * since, TRAIN_SECONDS[0]), TRAIN_SECONDS[1]))
+            wanted = min(max(0.6 * since, TRAIN_SECONDS[0]), TRAIN_SECONDS[1])
+            tr.train(epochs=10_000, max_seconds=live.train_seconds(FRAME_SECONDS, wanted))
         else:
             st.info(live.queued_message(), icon=":material/hourglass_top:")
         if tr.done:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
@@ -72,3 +73,33 @@ def test_training_slots_queue_and_release() -> None:
     # Sessions that stop asking for frames (tab closed) lose their slot.
     assert live.acquire("later", now=100.7 + live.STALE_SECONDS + 1)
     live._active.clear()
+
+
+def test_trainings_share_the_server_training_time() -> None:
+    """Alone, a session trains what it asks; with others, their frames together train at most TRAINING_CORES."""
+    live._active.clear()
+    try:
+        assert live.train_seconds(0.1, 0.08) == 0.08
+        for active in (2, 8, 30):
+            live._active.clear()
+            live._active.update({f"s{i}": 100.0 for i in range(active)})
+            per_frame = live.train_seconds(0.1, 0.08)
+            interval = live._ideal_interval(0.1)
+            # every session trains per_frame seconds once per interval: the sum stays within the budget
+            assert active * per_frame / interval <= live.TRAINING_CORES + 1e-9
+            assert 0 < per_frame <= 0.08
+    finally:
+        live._active.clear()
+
+
+def test_cloud_requirements_pin_the_same_versions_with_cpu_torch() -> None:
+    """The Cloud's dependency file (read first, beside its entry point) matches ours but for CPU-only torch."""
+
+    def pins(path: Path) -> dict[str, str]:
+        lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+        return dict(line.split("==", 1) for line in lines if "==" in line)
+
+    local, cloud = pins(ROOT / "requirements.txt"), pins(ROOT / "cloud" / "requirements.txt")
+    assert cloud.pop("torch") == local.pop("torch") + "+cpu"
+    assert cloud == local
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in (ROOT / "cloud" / "requirements.txt").read_text()

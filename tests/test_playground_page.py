@@ -151,6 +151,7 @@ def test_play_pause_step_reset_reinitialize() -> None:
     """Play trains on every tick, Pause stops, Step is one epoch, Reset replays, Reinitialize draws new weights."""
     at = open_page("dataset=xor")
     at.button(key="pg_play").click().run()
+    assert epoch(at) > 0, "the run that answers Play already shows trained epochs"
     at.run()
     playing = epoch(at)
     assert playing > 0 and at.session_state["pg:running"]

@@ -25,6 +25,11 @@ STALE_SECONDS = 10.0
 SESSION_TRAIN_SECONDS = float(os.environ.get("PLAYGROUND_SESSION_TRAIN_SECONDS", "900"))
 #: Per-session cap on wall time spent training per frame (keeps pages responsive).
 FRAME_BUDGET_SECONDS = 0.08
+#: All live trainings on this server together train at most this many cores' worth of time. A
+#: Streamlit server is one Python process and small networks train mostly under the GIL, so the
+#: whole server has about one core: training beyond half of it starves every other user's page
+#: reruns and frames (a student pressing Play would wait seconds to see anything).
+TRAINING_CORES = float(os.environ.get("PLAYGROUND_TRAINING_CORES", "0.5"))
 
 _lock = threading.Lock()
 _active: dict[str, float] = {}
@@ -36,8 +41,11 @@ def session_id() -> str:
     return ctx.session_id if ctx is not None else "bare"
 
 
-def acquire(owner: str | None = None, now: float | None = None) -> bool:
-    """Claim (or keep) a training slot for this frame; False means 'queued' or 'budget spent'."""
+def acquire(owner: str | None = None, now: float | None = None, retune: bool = True) -> bool:
+    """Claim (or keep) a training slot for this frame; False means 'queued' or 'budget spent'.
+
+    ``retune=False`` in a widget callback, where the page cannot be re-run.
+    """
     owner = owner or session_id()
     now = time.monotonic() if now is None else now
     if not _within_session_budget(now):
@@ -51,7 +59,8 @@ def acquire(owner: str | None = None, now: float | None = None) -> bool:
         if granted:
             _active[owner] = now
     if granted:
-        _retune_if_stale(now)
+        if retune:
+            _retune_if_stale(now)
         return True
     state.put(_REASON_KEY, "queued")
     return False
@@ -71,7 +80,7 @@ def release(owner: str | None = None, keep_budget: bool = False) -> None:
 
 #: Up to this many trainings, each page redraws at its own pace; beyond it frames slow down
 #: in proportion, so a full server shares its cores instead of drowning in redraws.
-FULL_SPEED_TRAININGS = int(os.environ.get("PLAYGROUND_FULL_SPEED_TRAININGS", "2"))
+FULL_SPEED_TRAININGS = float(os.environ.get("PLAYGROUND_FULL_SPEED_TRAININGS", "2"))
 
 
 _INTERVALS_KEY = "live:intervals"
@@ -93,6 +102,19 @@ def frame_interval(base_seconds: float) -> float:
     used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
     used[base_seconds] = interval
     return interval
+
+
+def train_seconds(base_seconds: float, wanted: float = FRAME_BUDGET_SECONDS) -> float:
+    """Seconds one frame of a live fragment (``base_seconds`` apart) may train.
+
+    ``wanted``, within this session's fair share of ``TRAINING_CORES``: a frame
+    comes every ``frame_interval(base_seconds)`` seconds, and the active sessions
+    split the training time between them. A session training alone keeps ``wanted``.
+    """
+    active = active_count()
+    if active <= 1:
+        return wanted
+    return min(wanted, TRAINING_CORES * _ideal_interval(base_seconds) / active)
 
 
 def _retune_if_stale(now: float) -> None:

@@ -16,6 +16,7 @@ optimizer, regularization, dropout, batch size and epochs go live through
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import streamlit as st
@@ -37,6 +38,10 @@ from playground.trainer import Trainer
 from playground.ui import live, state
 
 PAGE = "playground"
+#: Live frames come every 0.1 s on a quiet server (``live.frame_interval`` stretches it when busy).
+LIVE_FRAME_SECONDS = 0.1
+#: Play trains this long (at most) before the page answers the click.
+FIRST_TRAIN_SECONDS = 0.04
 LR_CHOICES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REG_CHOICES = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 PROBLEM_LABELS = {
@@ -231,6 +236,13 @@ def play() -> None:
         )
     else:
         state.put("pg:running", True)
+        # The first epochs train right away, so the page that answers the click already shows
+        # progress (on a busy server the first live frame may be a second or more away).
+        if live.acquire(retune=False):
+            found.train(epochs=10_000, max_seconds=live.train_seconds(LIVE_FRAME_SECONDS, FIRST_TRAIN_SECONDS))
+            state.put("pg:last_tick", time.perf_counter())
+        if found.done:
+            stop()
 
 
 def step() -> None:

@@ -124,4 +124,4 @@ def test_thirty_contexts_train_on_one_server(browser) -> None:  # type: ignore[n
         for context in contexts:
             context.close()
         server.stop()
-    assert "Traceback" not in server.log(), server.log()[-3000:]
+    assert not server.tracebacks(), server.log()[-3000:]

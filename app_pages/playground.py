@@ -63,8 +63,10 @@ def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: b
             d.x_val.cpu().numpy() if show_val else None, d.y_val.cpu().numpy() if show_val else None,
             discretize=discretize,
         )  # fmt: skip
+        # Inline (a data URI in the frame's message), not a media-file URL: on a busy server the
+        # browser may fetch a URL after the next frame has already replaced (deleted) it.
         with st.container(key="pgchart_live"):
-            st.image(charts_network.png_bytes(picture), width=400, caption=LIVE_CAPTION)
+            st.image(charts_network.png_data_uri(picture), width=400, caption=LIVE_CAPTION)
         return
     if tr is None:  # the user's points so far, on a blank plane
         pts, labels = pc.points().arrays()

@@ -6,18 +6,9 @@ paths are absolute so that another entry point (``cloud/streamlit_app.py``)
 can run this file unchanged.
 """
 
-import os
-import sys
-
 import streamlit as st
 
 from playground.ui.pages import PAGES, ROOT
-
-# One server process runs every user's script in its own thread, all sharing the GIL. With the
-# default 5 ms switch interval a thread waiting for the GIL (the web server's event loop, a
-# user's new script run) waits about 5 ms per busy thread, seconds with a class training at
-# once; 1 ms keeps the server answering. Process-wide, so set here and not per user.
-sys.setswitchinterval(float(os.environ.get("PLAYGROUND_SWITCH_INTERVAL", "0.001")))
 
 st.set_page_config(page_title="Deep Learning Playground", page_icon=":material/neurology:", layout="wide")
 

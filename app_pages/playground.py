@@ -26,9 +26,6 @@ from playground.ui import playground_controls as pc
 
 #: The boundary redraws up to 10 times a second while training.
 FRAME_SECONDS = pc.LIVE_FRAME_SECONDS
-#: Each tick trains for 60 % of the time since the last tick, within these bounds: when the
-#: browser draws slowly, frames get rarer but the epochs per second hold up.
-TRAIN_SECONDS = (0.04, live.FRAME_BUDGET_SECONDS)
 #: The diagram and the curves redraw once a second: the browser's drawing, not the server, limits the frame rate.
 DIAGRAM_SECONDS = 1.0
 LIVE_CAPTION = "x₁ runs from -6 (left) to 6 (right), x₂ from -6 (bottom) to 6 (top). Hovering shows values while training is stopped."
@@ -132,7 +129,7 @@ def live_boundary() -> None:
             now = time.perf_counter()
             since = now - state.get("pg:last_tick", lambda: now)
             state.put("pg:last_tick", now)
-            wanted = min(max(0.6 * since, TRAIN_SECONDS[0]), TRAIN_SECONDS[1])
+            wanted = min(max(0.6 * since, pc.TRAIN_SECONDS[0]), pc.TRAIN_SECONDS[1])
             tr.train(epochs=10_000, max_seconds=live.train_seconds(FRAME_SECONDS, wanted))
         else:
             st.info(live.queued_message(), icon=":material/hourglass_top:")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
@@ -73,6 +75,11 @@ def test_training_slots_queue_and_release() -> None:
     # Sessions that stop asking for frames (tab closed) lose their slot.
     assert live.acquire("later", now=100.7 + live.STALE_SECONDS + 1)
     live._active.clear()
+
+
+def test_live_module_sets_a_short_gil_switch_interval() -> None:
+    """Importing the live-training limits tunes the server: waiting threads get the GIL within ~1 ms per busy one."""
+    assert sys.getswitchinterval() == pytest.approx(float(os.environ.get("PLAYGROUND_SWITCH_INTERVAL", "0.001")))
 
 
 def test_trainings_share_the_server_training_time() -> None:

@@ -356,3 +356,23 @@ def test_random_damage_never_crashes(saved: bytes, small_spec: Spec, data: st.Da
     else:
         blob = bytearray(data.draw(st.binary(max_size=512)))
     _check_load(bytes(blob), small_spec)
+
+
+def test_two_users_training_leave_the_shared_cached_images_untouched(mnist_arrays) -> None:  # type: ignore[no-untyped-def]
+    """The MNIST page caches one Dataset for every user (st.cache_resource): training must only read it.
+
+    Two sessions' trainers take views of the same cached tensors (different validation splits),
+    each trains; the cached tensors stay bit for bit what they were, and the two models share nothing.
+    """
+    full = mnist.to_dataset(mnist_arrays, "mnist", 0.0)
+    before = {name: getattr(full, name).clone() for name in ("x_train", "y_train", "x_test", "y_test")}
+    spec = mt.default_spec().replace(epochs=1, batch_size=512)
+    first = Trainer(spec, data=mt.with_validation_split(full, 0.1))
+    second = Trainer(spec.replace(seed=1), data=mt.with_validation_split(full, 0.2))
+    first.train(1)
+    second.train(1)
+    for name, tensor in before.items():
+        assert torch.equal(getattr(full, name), tensor), f"training wrote into the shared {name}"
+    ours = {p.data_ptr() for p in first.model.parameters()}
+    assert not ours & {p.data_ptr() for p in second.model.parameters()}
+    assert first.history[-1].train_loss != second.history[-1].train_loss

@@ -11,6 +11,7 @@ told it is queued and retries on its next frame.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
@@ -30,6 +31,12 @@ FRAME_BUDGET_SECONDS = 0.08
 #: whole server has about one core: training beyond half of it starves every other user's page
 #: reruns and frames (a student pressing Play would wait seconds to see anything).
 TRAINING_CORES = float(os.environ.get("PLAYGROUND_TRAINING_CORES", "0.5"))
+
+# Every user's script runs in its own thread of one process, all sharing the GIL. With the default
+# 5 ms switch interval a thread waiting for the GIL (the web server's event loop, a user's new
+# script run) waits about 5 ms per busy thread: seconds with a class training at once. 1 ms keeps
+# the server answering. Process-wide server tuning, set once when the first live page loads.
+sys.setswitchinterval(float(os.environ.get("PLAYGROUND_SWITCH_INTERVAL", "0.001")))
 
 _lock = threading.Lock()
 _active: dict[str, float] = {}

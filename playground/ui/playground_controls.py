@@ -40,8 +40,10 @@ from playground.ui import live, state
 PAGE = "playground"
 #: Live frames come every 0.1 s on a quiet server (``live.frame_interval`` stretches it when busy).
 LIVE_FRAME_SECONDS = 0.1
-#: Play trains this long (at most) before the page answers the click.
-FIRST_TRAIN_SECONDS = 0.04
+#: Each live frame trains for 60 % of the time since the last one, within these bounds: when the
+#: browser draws slowly, frames get rarer but the epochs per second hold up. Play trains for the
+#: lower bound before the page answers the click.
+TRAIN_SECONDS = (0.04, live.FRAME_BUDGET_SECONDS)
 LR_CHOICES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REG_CHOICES = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 PROBLEM_LABELS = {
@@ -239,7 +241,7 @@ def play() -> None:
         # The first epochs train right away, so the page that answers the click already shows
         # progress (on a busy server the first live frame may be a second or more away).
         if live.acquire(retune=False):
-            found.train(epochs=10_000, max_seconds=live.train_seconds(LIVE_FRAME_SECONDS, FIRST_TRAIN_SECONDS))
+            found.train(epochs=10_000, max_seconds=live.train_seconds(LIVE_FRAME_SECONDS, TRAIN_SECONDS[0]))
             state.put("pg:last_tick", time.perf_counter())
         if found.done:
             stop()

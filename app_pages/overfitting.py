@@ -179,9 +179,15 @@ def live_charts(tr: Trainer) -> None:
 @st.fragment(run_every=live.frame_interval(FRAME_SECONDS) if running() else None)
 def live_view() -> None:
     """Train a few epochs per tick (within the frame budget), then redraw."""
+    with live.frame_turn():
+        live_frame()
+
+
+def live_frame() -> None:
     tr = trainer()
     if running():
         if live.acquire():
+            live.keep_pace(FRAME_SECONDS)
             tr.train(epochs=int(state.get("speed", lambda: SPEED)), max_seconds=live.train_seconds(FRAME_SECONDS))
         else:
             st.info(live.queued_message(), icon=":material/hourglass_top:")

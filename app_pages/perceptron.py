@@ -193,9 +193,15 @@ if why_not:
 @st.fragment(run_every=live.frame_interval(FRAME_SECONDS) if running else None)
 def training_view() -> None:
     """One frame: pull an epoch if running, then draw the line, the data and the curves."""
+    with live.frame_turn():
+        training_frame()
+
+
+def training_frame() -> None:
     trainer = _trainer()
     if state.get("perceptron:running", lambda: False) and not trainer.done:
         if live.acquire():
+            live.keep_pace(FRAME_SECONDS)
             trainer.train(epochs=1, max_seconds=live.train_seconds(FRAME_SECONDS))
         else:
             st.info(live.queued_message(), icon=":material/hourglass_top:")

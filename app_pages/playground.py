@@ -29,6 +29,8 @@ FRAME_SECONDS = pc.LIVE_FRAME_SECONDS
 #: The diagram and the curves redraw once a second: the browser's drawing, not the server, limits the frame rate.
 DIAGRAM_SECONDS = 1.0
 LIVE_CAPTION = "x₁ runs from -6 (left) to 6 (right), x₂ from -6 (bottom) to 6 (top). Hovering shows values while training is stopped."
+#: Beyond this refresh interval (a busy server), the page says how often the diagram refreshes.
+BUSY_REFRESH_SECONDS = 3.0
 #: Points plotted on the curves: longer histories are thinned evenly.
 CURVE_POINTS = 400
 
@@ -102,6 +104,11 @@ def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: b
 @st.fragment(run_every=live.frame_interval(FRAME_SECONDS) if pc.running() else None)
 def live_boundary() -> None:
     """Redraw the epoch counter, the boundary and the numbers, then train for one tick."""
+    with live.frame_turn():
+        boundary_frame()
+
+
+def boundary_frame() -> None:
     if pc.points().version != state.get("pg:points_drawn", lambda: None):
         st.rerun()  # a click added a point: redraw the whole page (point count, buttons)
     tr = pc.trainer(pc.spec())
@@ -126,6 +133,7 @@ def live_boundary() -> None:
     # faded as stale while the epochs run; the next tick draws what this one trained.
     if pc.running() and tr is not None:
         if live.acquire():
+            live.keep_pace(FRAME_SECONDS)
             now = time.perf_counter()
             since = now - state.get("pg:last_tick", lambda: now)
             state.put("pg:last_tick", now)
@@ -141,20 +149,48 @@ def live_boundary() -> None:
 @st.fragment(run_every=live.frame_interval(DIAGRAM_SECONDS) if pc.running() else None)
 def live_network() -> None:
     """The network diagram and the loss and accuracy curves (they do not train)."""
+    with live.frame_turn():
+        network_frame()
+
+
+def network_frame() -> None:
+    """Draw the diagram and the curves: fresh in the diagram's own frames and while paused.
+
+    While training runs, a full page run (Play, a changed setting) draws the snapshot of the
+    diagram's last frame again: identical figures cost the browser nothing, where new ones
+    cost every student's browser a redraw of three charts at once.
+    """
     current = pc.spec()
     tr = pc.trainer(current)
     if tr is None:
         return
-    labels = [FEATURE_LABELS[f] for f in current.data.features]
-    res = 24 if sum(current.model.hidden) <= 48 else 16
-    fig = charts_network.network_figure(
-        tr.neuron_grids(res), tr.weights(), labels, current.model.activation, current.model.problem
-    )
+    if pc.running():
+        live.keep_pace(DIAGRAM_SECONDS)
+    drawn_for = state.get("pg:trainer_key", lambda: None)
+    snapshot = state.get("pg:network_snapshot", lambda: None)
+    if not pc.running() or live.in_timer_frame() or snapshot is None or snapshot[0] != drawn_for:
+        labels = [FEATURE_LABELS[f] for f in current.data.features]
+        res = 24 if sum(current.model.hidden) <= 48 else 16
+        fig = charts_network.network_figure(
+            tr.neuron_grids(res), tr.weights(), labels, current.model.activation, current.model.problem
+        )
+        snapshot = (drawn_for, fig, tr.history[:: max(1, len(tr.history) // CURVE_POINTS)])
+        state.put("pg:network_snapshot", snapshot)
+    _, fig, history = snapshot
     st.plotly_chart(fig, key="pgchart_network", config={"displayModeBar": False})
-    if not tr.history:
-        st.caption("The loss and accuracy curves start with the first epoch.")
+    refresh = live.interval_in_use(DIAGRAM_SECONDS)
+    if pc.running() and refresh >= BUSY_REFRESH_SECONDS:
+        st.caption(
+            f":material/schedule: {live.active_count()} trainings share this server: the diagram and the curves "
+            f"refresh every {refresh:.0f} s, the picture on the right every {live.interval_in_use(FRAME_SECONDS):.1f} s."
+        )
+    if not history:
+        st.caption(
+            "The loss and accuracy curves appear at the diagram's next refresh."
+            if tr.history
+            else "The loss and accuracy curves start with the first epoch."
+        )
         return
-    history = tr.history[:: max(1, len(tr.history) // CURVE_POINTS)]
     cols = st.columns(2)
     with cols[0]:
         curves_chart("loss", history, "train_loss", "val_loss")
@@ -189,18 +225,27 @@ with right:
 with left:
     live_network()
 
+
+def export_tabs(current: Spec) -> None:
+    """The spec as a PyTorch script and as the lecture's Keras code, each with a download."""
+    classes = pc.points().num_classes if current.data.dataset == "custom" else None
+    tabs = st.tabs(["PyTorch script", "Keras (the lecture's Sequential)"])
+    exports = (
+        (export.pytorch_script, "train_playground.py", "torch"),
+        (export.keras_code, "keras_playground.py", "keras"),
+    )
+    for tab, (make, file_name, name) in zip(tabs, exports, strict=True):
+        with tab:
+            code = make(current, classes)
+            st.download_button(
+                f"Download {file_name}", code, file_name, key=f"pg_dl_{name}", icon=":material/download:"
+            )
+            st.code(code, language="python")
+
+
 if state.visible("export"):
     with st.expander("This network as code: PyTorch and Keras", icon=":material/code:"):
-        classes = pc.points().num_classes if spec.data.dataset == "custom" else None
-        tabs = st.tabs(["PyTorch script", "Keras (the lecture's Sequential)"])
-        exports = (
-            (export.pytorch_script, "train_playground.py", "torch"),
-            (export.keras_code, "keras_playground.py", "keras"),
-        )
-        for tab, (make, file_name, name) in zip(tabs, exports, strict=True):
-            with tab:
-                code = make(spec, classes)
-                st.download_button(
-                    f"Download {file_name}", code, file_name, key=f"pg_dl_{name}", icon=":material/download:"
-                )
-                st.code(code, language="python")
+        if pc.running():  # the code does not change while training, and drawing it slows every redraw
+            st.caption("Pause the training to see this network's code and download it.")
+        else:
+            export_tabs(spec)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
@@ -97,6 +99,83 @@ def test_trainings_share_the_server_training_time() -> None:
             assert 0 < per_frame <= 0.08
     finally:
         live._active.clear()
+
+
+def test_live_frames_alone_keep_their_pace_and_share_a_server_budget_together() -> None:
+    """Alone, a page keeps its pace; with others, all fast views together draw SERVER_FRAMES_PER_SECOND."""
+    live._active.clear()
+    try:
+        live._active["alone"] = 100.0
+        assert live._ideal_interval(0.1) == 0.1 and live._ideal_interval(1.0) == 1.0
+        for active in (2, 8, 30):
+            live._active.clear()
+            live._active.update({f"s{i}": 100.0 for i in range(active)})
+            fast, slow = live._ideal_interval(0.1), live._ideal_interval(1.0)
+            assert fast >= 0.1 and active / fast <= live.SERVER_FRAMES_PER_SECOND + 1e-9
+            assert slow == pytest.approx(10 * fast)  # the slower views (the diagram) keep their ratio
+    finally:
+        live._active.clear()
+
+
+def test_keep_pace_retimes_the_fragment_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the server gets busier, a live fragment re-times its own timer (no page rerun); close enough, nothing."""
+    store: dict[str, object] = {}
+    monkeypatch.setattr(live.state, "get", lambda key, factory: store.setdefault(key, factory()))
+    monkeypatch.setattr(live.state, "put", store.__setitem__)
+    sent: list[float] = []
+    monkeypatch.setattr(live, "_set_fragment_interval", lambda seconds: sent.append(seconds) or True)
+    live._active.clear()
+    try:
+        live._active["me"] = 100.0
+        assert live.frame_interval(0.1) == 0.1  # run_every when the page ran, alone
+        live.keep_pace(0.1)
+        assert sent == []
+        live._active.update({f"s{i}": 100.0 for i in range(29)})
+        live.keep_pace(0.1)
+        assert sent == [pytest.approx(live._ideal_interval(0.1))] and live.interval_in_use(0.1) == sent[0]
+        live._active.pop("s0")  # 29 instead of 30: within 25 %, the timer stays
+        live.keep_pace(0.1)
+        assert len(sent) == 1
+    finally:
+        live._active.clear()
+
+
+def test_fragment_interval_needs_a_running_fragment() -> None:
+    assert live._set_fragment_interval(1.0) is False  # no script run here: nothing to re-time
+
+
+def test_timer_frames_take_turns_and_clicks_do_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most FRAMES_AT_ONCE timer frames compute at once; a full page run (a click) never waits for a turn."""
+    monkeypatch.setattr(live, "in_timer_frame", lambda: True)
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def frame() -> None:
+        with live.frame_turn():
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+            time.sleep(0.05)
+            with lock:
+                running[0] -= 1
+
+    threads = [threading.Thread(target=frame) for _ in range(3 * live.FRAMES_AT_ONCE)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == live.FRAMES_AT_ONCE
+    for _ in range(live.FRAMES_AT_ONCE):  # every turn taken...
+        live._frame_turns.acquire()
+    try:
+        monkeypatch.setattr(live, "in_timer_frame", lambda: False)
+        started = time.monotonic()
+        with live.frame_turn():  # ...and a click still goes straight through
+            pass
+        assert time.monotonic() - started < 1.0
+    finally:
+        for _ in range(live.FRAMES_AT_ONCE):
+            live._frame_turns.release()
 
 
 def test_cloud_requirements_pin_the_same_versions_with_cpu_torch() -> None:

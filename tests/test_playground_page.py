@@ -23,6 +23,7 @@ from playground.playground_data import DEFAULT, CustomPoints, fit_to_page, make_
 from playground.presets import presets_for
 from playground.spec import Spec
 from playground.trainer import Trainer
+from playground.ui import live
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_CSV = b"x1,x2,label\n" + b"".join(
@@ -364,3 +365,30 @@ def test_classroom_mode_hides_controls() -> None:
     assert "pg_lr" not in keys and "pg_optimizer" not in keys and "pg_dataset" in keys
     assert not at.code
     trains(at)
+
+
+def test_while_training_the_page_redraws_little_and_says_so_on_a_busy_server() -> None:
+    """Full page runs while training reuse the diagram's last frame; the code waits for Pause; a busy server says its pace."""
+    at = open_page("dataset=xor")
+    at.button(key="pg_play").click().run()
+    assert not at.code and any("Pause the training to see" in c.value for c in at.caption)
+    drawn = at.session_state["pg:network_snapshot"]
+    at.run()  # a full page run (AppTest has no timer frames): the diagram is the snapshot, not redrawn
+    assert at.session_state["pg:network_snapshot"] is drawn
+    assert not any("share this server" in c.value for c in at.caption)
+    others = [f"other{i}" for i in range(29)]
+    live._active.update({o: time.monotonic() for o in others})
+    try:
+        at.run()
+        assert not at.exception, at.exception
+        busy = [c.value for c in at.caption if "share this server" in c.value]
+        assert any("curves appear at the diagram's next refresh" in c.value for c in at.caption)
+        assert busy and "30 trainings" in busy[0] and f"refresh every {live._ideal_interval(1.0):.0f} s" in busy[0], (
+            busy
+        )
+    finally:
+        for o in others:
+            live._active.pop(o, None)
+    at.button(key="pg_pause").click().run()
+    assert any("import torch" in c.value for c in at.code)
+    assert at.session_state["pg:network_snapshot"] is not drawn  # paused: drawn afresh

@@ -10,10 +10,12 @@ told it is queued and retries on its next frame.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import streamlit as st
 
@@ -41,6 +43,15 @@ sys.setswitchinterval(float(os.environ.get("PLAYGROUND_SWITCH_INTERVAL", "0.001"
 _lock = threading.Lock()
 _active: dict[str, float] = {}
 
+#: Live frames (a fragment's timer runs) compute at most this many at a time on the server; the
+#: others wait their turn off the GIL. Thirty frames at once would each get a thirtieth of the one
+#: core and all finish late; taking turns, each finishes quickly, and a click (a full page run, which
+#: never waits here) competes with at most this many threads instead of thirty.
+FRAMES_AT_ONCE = int(os.environ.get("PLAYGROUND_FRAMES_AT_ONCE", "2"))
+#: A frame that has waited this long computes anyway (a guard against a frame that never ends).
+FRAME_WAIT_SECONDS = 5.0
+_frame_turns = threading.BoundedSemaphore(max(1, FRAMES_AT_ONCE))
+
 
 def session_id() -> str:
     """This browser session's id (stable across reruns)."""
@@ -48,11 +59,8 @@ def session_id() -> str:
     return ctx.session_id if ctx is not None else "bare"
 
 
-def acquire(owner: str | None = None, now: float | None = None, retune: bool = True) -> bool:
-    """Claim (or keep) a training slot for this frame; False means 'queued' or 'budget spent'.
-
-    ``retune=False`` in a widget callback, where the page cannot be re-run.
-    """
+def acquire(owner: str | None = None, now: float | None = None) -> bool:
+    """Claim (or keep) a training slot for this frame; False means 'queued' or 'budget spent'."""
     owner = owner or session_id()
     now = time.monotonic() if now is None else now
     if not _within_session_budget(now):
@@ -66,8 +74,6 @@ def acquire(owner: str | None = None, now: float | None = None, retune: bool = T
         if granted:
             _active[owner] = now
     if granted:
-        if retune:
-            _retune_if_stale(now)
         return True
     state.put(_REASON_KEY, "queued")
     return False
@@ -85,9 +91,14 @@ def release(owner: str | None = None, keep_budget: bool = False) -> None:
         new_budget()
 
 
-#: Up to this many trainings, each page redraws at its own pace; beyond it frames slow down
-#: in proportion, so a full server shares its cores instead of drowning in redraws.
-FULL_SPEED_TRAININGS = float(os.environ.get("PLAYGROUND_FULL_SPEED_TRAININGS", "2"))
+#: All live trainings on this server together get about this many frames a second (of a page's
+#: fast view, 0.1 s apart when alone; its slower views in proportion). A training alone keeps
+#: its page's own pace. A frame costs the server 20-30 ms and every browser a redraw of its page
+#: (60-200 ms): with a class training at once, more frames only queue up, and a student who
+#: presses Play waits behind them.
+SERVER_FRAMES_PER_SECOND = float(os.environ.get("PLAYGROUND_SERVER_FRAMES", "5"))
+#: The fast views' pace, the unit of SERVER_FRAMES_PER_SECOND.
+REFERENCE_INTERVAL = 0.1
 
 
 _INTERVALS_KEY = "live:intervals"
@@ -95,20 +106,94 @@ _RETUNED_KEY = "live:retuned_at"
 
 
 def _ideal_interval(base_seconds: float) -> float:
-    return base_seconds * max(1.0, active_count() / FULL_SPEED_TRAININGS)
+    """``base_seconds`` alone; with others, stretched so the server draws SERVER_FRAMES_PER_SECOND in all."""
+    active = active_count()
+    if active <= 1:
+        return base_seconds
+    return base_seconds * max(1.0, active / (SERVER_FRAMES_PER_SECOND * REFERENCE_INTERVAL))
 
 
 def frame_interval(base_seconds: float) -> float:
     """Seconds between live frames for this page: ``base_seconds``, stretched when many sessions train.
 
-    A fragment's ``run_every`` is fixed when the page script runs, so the value
-    used is remembered; ``acquire`` re-runs the page when the server has become
-    much busier or quieter since, and the fragment picks up the new pace.
+    For a fragment's ``run_every`` when the page script runs; the value is
+    remembered, and ``keep_pace`` changes it from inside the fragment when the
+    server has become busier or quieter since.
     """
     interval = _ideal_interval(base_seconds)
     used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
     used[base_seconds] = interval
     return interval
+
+
+def interval_in_use(base_seconds: float) -> float:
+    """The interval this session's fragment of ``base_seconds`` runs at now (its browser timer)."""
+    used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
+    return float(used.get(base_seconds, base_seconds))
+
+
+def keep_pace(base_seconds: float) -> None:
+    """Inside a live fragment: follow the server's load, ``frame_interval(base_seconds)`` apart.
+
+    When the ideal interval is more than 25 % away from the one in use, the
+    fragment asks the browser for the new pace with the message Streamlit itself
+    sends for ``run_every``; only the fragment's own timer changes, nothing is
+    redrawn. (A full page rerun, the fallback, costs every browser a redraw of
+    the whole page, which is what a busy server can least afford.)
+    """
+    used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
+    current, ideal = used.get(base_seconds), _ideal_interval(base_seconds)
+    if current is None or abs(ideal / current - 1.0) <= 0.25:
+        return
+    if _set_fragment_interval(ideal):
+        used[base_seconds] = ideal
+        return
+    now = time.monotonic()
+    if (ideal / current > 2.0 or ideal / current < 0.5) and now - float(state.get(_RETUNED_KEY, lambda: 0.0)) > 3.0:
+        state.put(_RETUNED_KEY, now)
+        st.rerun(scope="app")
+
+
+def in_timer_frame() -> bool:
+    """True while a fragment re-runs on its own (its timer or its own widget), not in a full page run."""
+    ctx = st.runtime.scriptrunner.get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+@contextlib.contextmanager
+def frame_turn() -> Iterator[None]:
+    """Hold one of the server's ``FRAMES_AT_ONCE`` turns while a timer frame computes.
+
+    Full page runs (a user's click) pass straight through: they answer a person.
+    """
+    if not in_timer_frame():
+        yield
+        return
+    got = _frame_turns.acquire(timeout=FRAME_WAIT_SECONDS)
+    try:
+        yield
+    finally:
+        if got:
+            _frame_turns.release()
+
+
+def _set_fragment_interval(seconds: float) -> bool:
+    """Re-time the running fragment's auto-rerun in the browser; False outside a fragment run."""
+    try:  # Streamlit internals (1.67): the fragment's id and the auto_rerun ForwardMsg of run_every
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
+
+        fragment_id = ThreadState.get().fragment_id
+        ctx = get_script_run_ctx(suppress_warning=True)
+    except (ImportError, AttributeError, RuntimeError):
+        return False
+    if not fragment_id or ctx is None or not ctx.fragment_ids_this_run:
+        return False
+    msg = ForwardMsg()
+    msg.auto_rerun.interval = seconds
+    msg.auto_rerun.fragment_id = fragment_id
+    ctx.enqueue(msg)
+    return True
 
 
 def train_seconds(base_seconds: float, wanted: float = FRAME_BUDGET_SECONDS) -> float:
@@ -122,18 +207,6 @@ def train_seconds(base_seconds: float, wanted: float = FRAME_BUDGET_SECONDS) -> 
     if active <= 1:
         return wanted
     return min(wanted, TRAINING_CORES * _ideal_interval(base_seconds) / active)
-
-
-def _retune_if_stale(now: float) -> None:
-    """Re-run the page (new run_every) when a live fragment's pace is off by more than 2x."""
-    used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
-    if not used or now - float(state.get(_RETUNED_KEY, lambda: 0.0)) < 3.0:
-        return
-    for base, interval in used.items():
-        ratio = _ideal_interval(base) / interval
-        if ratio > 2.0 or ratio < 0.5:
-            state.put(_RETUNED_KEY, now)
-            st.rerun(scope="app")
 
 
 def active_count() -> int:

@@ -240,7 +240,7 @@ def play() -> None:
         state.put("pg:running", True)
         # The first epochs train right away, so the page that answers the click already shows
         # progress (on a busy server the first live frame may be a second or more away).
-        if live.acquire(retune=False):
+        if live.acquire():
             found.train(epochs=10_000, max_seconds=live.train_seconds(LIVE_FRAME_SECONDS, TRAIN_SECONDS[0]))
             state.put("pg:last_tick", time.perf_counter())
         if found.done:

@@ -3,8 +3,10 @@
 Measures, on a server of its own (loopback only, bounded in time): that no
 page shows an exception and the server log has no traceback; the server's
 peak memory (target <= 1.2 GB, asserted); each context's time from pressing
-Play to its first chart update (target <= 5 s, reported: see the assertion's
-comment); and that training stops once the
+Play to its first chart update (target <= 5 s, reported, not asserted: timings
+belong in benchmarks), counted from the click event in the page and, as well,
+from the moment the test asks Playwright to click (which adds Playwright's own
+checks that the button is ready, slow on a loaded machine); and that training stops once the
 browsers go away (the server's CPU use falls to near zero). The slot limit is
 raised to 30 for this test so every context trains; the queue itself is
 tested in tests/test_app.py. Figures are printed (run with -s to see them).
@@ -23,10 +25,17 @@ from tests.browser.conftest import StreamlitServer, assert_no_exception, shot, w
 
 CONTEXTS = int(os.environ.get("PLAYGROUND_LOAD_CONTEXTS", "30"))
 
-# In the page: remember when Play was pressed and when the epoch counter first passed 0.
+# In the page: remember when Play was pressed (the click event reaches the page) and when the
+# epoch counter first passed 0.
 OBSERVER = """
 () => {
   window.__firstUpdate = null;
+  window.__pressed = null;
+  document.addEventListener('click', (e) => {
+    if (window.__pressed === null && e.target.closest('button') && /Play/.test(e.target.closest('button').innerText)) {
+      window.__pressed = performance.now();
+    }
+  }, true);
   const seen = () => [...document.querySelectorAll('h4')].some(h => /^Epoch [1-9]/.test(h.innerText));
   const obs = new MutationObserver(() => {
     if (window.__firstUpdate === null && seen()) { window.__firstUpdate = performance.now(); obs.disconnect(); }
@@ -85,15 +94,17 @@ def test_thirty_contexts_train_on_one_server(browser) -> None:  # type: ignore[n
         for i, page in enumerate(pages):
             clicked[i] = page.evaluate("() => performance.now()")
             page.get_by_role("button", name="Play").click()
-        delays = []
+        delays, from_call = [], []
         deadline = time.time() + 120
         for i, page in enumerate(pages):
             while page.evaluate("() => window.__firstUpdate") is None and time.time() < deadline:
                 peak = max(peak, rss_bytes(server.proc.pid))
                 page.wait_for_timeout(200)
-            first = page.evaluate("() => window.__firstUpdate")
+            first, pressed = page.evaluate("() => [window.__firstUpdate, window.__pressed]")
             assert first is not None, f"context {i} never showed an update"
-            delays.append((first - clicked[i]) / 1000)
+            assert pressed is not None, f"context {i}: the click on Play never reached the page"
+            delays.append((first - pressed) / 1000)
+            from_call.append((first - clicked[i]) / 1000)
         for _ in range(10):  # let everyone train a while, watching memory
             peak = max(peak, rss_bytes(server.proc.pid))
             time.sleep(0.5)
@@ -102,14 +113,17 @@ def test_thirty_contexts_train_on_one_server(browser) -> None:  # type: ignore[n
             if i in (0, CONTEXTS - 1):
                 shot(page, f"load-context-{i}")
         figures = (
-            f"load: {CONTEXTS} contexts; first update after Play: median {statistics.median(delays):.2f} s, "
-            f"max {max(delays):.2f} s; server peak memory {peak / 1e9:.2f} GB; opening the pages took {t_open:.0f} s"
+            f"load: {CONTEXTS} contexts; first update after pressing Play: median {statistics.median(delays):.2f} s, "
+            f"max {max(delays):.2f} s (from the test's click call: median {statistics.median(from_call):.2f} s, "
+            f"max {max(from_call):.2f} s); server peak memory {peak / 1e9:.2f} GB; opening the pages took {t_open:.0f} s\n"
+            f"load: each context, in the order pressed (s): {' '.join(f'{d:.1f}' for d in delays)}"
         )
         print("\n" + figures)
         (Path(__file__).resolve().parents[2] / "artifacts" / "load.txt").write_text(figures + "\n")
         assert peak <= 1.2e9, f"server memory {peak / 1e9:.2f} GB"
-        # The 5 s first-update target is reported, not asserted: on a 2-core machine the 30 headless
-        # browsers share the cores with the server, and their drawing dominates (see the note).
+        # The 5 s first-update target is reported, not asserted (timings belong in benchmarks, and these
+        # shared machines are noisy): on a 2-core machine the 30 headless browsers share the cores with
+        # the server, and their drawing dominates.
         for context in contexts:
             context.close()
         contexts = []

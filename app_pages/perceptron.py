@@ -21,7 +21,7 @@ DEFAULT = pc.default_training_spec()
 XOR_PRESET = "/playground?dataset=xor&hidden=4&activation=tanh&lr=0.03"
 FRAME_SECONDS = 0.2  # one live frame (one or a few epochs) every 0.2 s
 TRAIN_DOMAIN = 6.0  # the data sets live in [-6, 6]²
-LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, pc.MAX_LR)
 
 
 def _first_visit() -> tuple[pc.Neuron, list[str]]:

@@ -56,6 +56,9 @@ WEIGHT_LIMIT = 10.0
 TRAIN_DATASETS = {"gauss": "gauss (two clouds)", "moons": "moons", "xor": "xor", "circle": "circle"}
 #: Epochs of one training run: enough for the line to settle on the separable sets.
 TRAIN_EPOCHS = 60
+#: The largest learning rate the perceptron page offers (its slider's top): one sigmoid neuron
+#: already overshoots there, and a link asking for more is brought down with a notice.
+MAX_LR = 1.0
 #: Depth of the vanishing-gradient stack: bounds and default.
 DEPTH_MIN, DEPTH_MAX, DEPTH_DEFAULT = 2, 30, 10
 
@@ -363,9 +366,13 @@ def bce_gradient(x1: float, x2: float, y: float, w0: float, w1: float, w2: float
 def perceptron_spec(base: Spec, dataset: str | None = None) -> tuple[Spec, list[str]]:
     """``base`` made into a perceptron: no hidden layer, inputs (x1, x2), sigmoid output, cross-entropy.
 
-    A data set the page does not offer falls back to gauss, with a notice.
+    A data set the page does not offer falls back to gauss, and a learning rate
+    above ``MAX_LR`` comes down to it, each with a notice.
     """
     notices: list[str] = []
+    if base.train.lr > MAX_LR:
+        notices.append(f"lr: got {base.train.lr:g}; expected at most {MAX_LR:g} on this page (using {MAX_LR:g})")
+        base = base.replace(lr=MAX_LR)
     name = dataset or base.data.dataset
     if name not in TRAIN_DATASETS:
         notices.append(f"dataset: got {name!r}; expected one of {', '.join(TRAIN_DATASETS)} (using gauss instead)")

@@ -574,12 +574,19 @@ class Spec:
         return cls.from_dict(flat, base)
 
     def replace(self, **changes: Any) -> Spec:
-        """A copy with flat-named settings changed (validated)."""
+        """A copy with flat-named settings changed (validated).
+
+        As in ``from_dict``, new hidden layers with no activation given keep the
+        first layer's activation for every layer.
+        """
         values = self.to_dict()
         for name, value in changes.items():
             if name not in FIELDS:
                 raise SpecError(name, "unknown setting")
             values[name] = list(value) if isinstance(value, tuple) else value
+        if "hidden" in changes and "activation" not in changes:
+            act = values["activation"]
+            values["activation"] = [act[0] if act else "tanh"]
         return self._build(values)
 
 

@@ -56,6 +56,7 @@ CASES: list[tuple[str, str, str]] = [
     ("perceptron", "w1", "abc"),
     ("perceptron", "x1", "1e9"),
     ("perceptron", "g", "swish"),
+    ("perceptron", "lr", "5"),  # valid elsewhere, above this page's largest rate
     ("activations", "depth", "0"),
     ("activations", "depth", "many"),
     # lesson pages

@@ -206,6 +206,13 @@ def test_perceptron_spec_forces_one_neuron_and_refuses_other_sets() -> None:
     assert spec.model.loss == "binary_crossentropy"
 
 
+def test_perceptron_spec_brings_a_large_learning_rate_down_with_a_notice() -> None:
+    spec, notices = pc.perceptron_spec(pc.default_training_spec().replace(lr=5.0), "xor")
+    assert spec.train.lr == pc.MAX_LR
+    assert notices == [f"lr: got 5; expected at most {pc.MAX_LR:g} on this page (using {pc.MAX_LR:g})"]
+    assert pc.perceptron_spec(pc.default_training_spec().replace(lr=0.3), "xor")[1] == []
+
+
 # -- vanishing gradients -----------------------------------------------------------
 
 

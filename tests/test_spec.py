@@ -188,3 +188,12 @@ def test_spec_is_frozen_and_validated_on_construction() -> None:
         Spec().seed = 3  # type: ignore[misc]
     with pytest.raises(SpecError, match="lr"):
         TrainSpec(lr=0.0)
+
+
+def test_replace_hidden_spreads_one_activation_like_a_link_does() -> None:
+    """``replace(hidden=...)`` alone keeps the first layer's activation for every new layer, as ``from_dict`` does."""
+    base = Spec.from_query("hidden=4,2&activation=relu,tanh")
+    assert base.replace(hidden=(3, 3, 3)).model.activation == ("relu", "relu", "relu")
+    assert base.replace(hidden=(3, 3, 3)) == Spec.from_dict({"hidden": "3,3,3"}, base)
+    assert base.replace(hidden=(5,), activation=("sigmoid",)).model.activation == ("sigmoid",)
+    assert base.replace(hidden=()).model.hidden == ()

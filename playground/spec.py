@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -499,10 +499,7 @@ class Spec:
                 values["problem"] = "binary"
             if values["loss"] not in LOSSES_FOR_PROBLEM[values["problem"]]:
                 values["loss"] = DEFAULT_LOSS[values["problem"]]
-        # A new hidden-layer list with no activation given keeps one activation for all.
-        if "hidden" in given and "activation" not in given:
-            act = values["activation"]
-            values["activation"] = [act[0] if act else "tanh"]
+        _one_activation_for_new_layers(values, given)
         # A new problem type with no loss given takes that problem's default loss.
         if "problem" in given and "loss" not in given and values["loss"] not in LOSSES_FOR_PROBLEM[values["problem"]]:
             values["loss"] = DEFAULT_LOSS[values["problem"]]
@@ -584,10 +581,15 @@ class Spec:
             if name not in FIELDS:
                 raise SpecError(name, "unknown setting")
             values[name] = list(value) if isinstance(value, tuple) else value
-        if "hidden" in changes and "activation" not in changes:
-            act = values["activation"]
-            values["activation"] = [act[0] if act else "tanh"]
+        _one_activation_for_new_layers(values, changes.keys())
         return self._build(values)
+
+
+def _one_activation_for_new_layers(values: dict[str, Any], given: Collection[str]) -> None:
+    """A new hidden-layer list with no activation given keeps the first activation for every layer."""
+    if "hidden" in given and "activation" not in given:
+        act = values["activation"]
+        values["activation"] = [act[0] if act else "tanh"]
 
 
 def _collect_fields() -> dict[str, tuple[str | None, Rule]]:

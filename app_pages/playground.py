@@ -1,12 +1,16 @@
 """Network playground: build a dense network on 2-D data and watch it learn, live.
 
 Everything TensorFlow Playground does, on the engine: the sidebar holds the
-data, features, network and training settings (``playground_controls``); Play
-starts two fragments on timers. The fast one redraws the decision boundary and
-the numbers, then trains a few epochs; the slower one redraws the network
-diagram and the curves. While training runs the boundary is a picture swapped
-in place (``charts_network.boundary_picture``); paused, it is the interactive
-Plotly chart (hover, clicks). Every setting is in the URL. The drawing pieces
+data, features, network and training settings (``playground_controls``). The
+buttons and the live views form one fragment (``live_area``), so Play, Step
+and Reset rerun that part of the page only: the sidebar, the presets and the
+code are not sent again, and the browser draws the answer to Play in a few
+messages. Play gives the two views timers. The fast one redraws the decision
+boundary and the numbers, then trains a few epochs; the slower one redraws the
+network diagram and the curves. Pause reruns the whole page, which stops the
+timers. While training runs the boundary is a picture swapped in place
+(``charts_network.boundary_picture``); paused, it is the interactive Plotly
+chart (hover, clicks). Every setting is in the URL. The drawing pieces
 (boundary, curves, code export) are in ``playground_views``.
 """
 
@@ -40,14 +44,10 @@ widgets.page_header(pc.PAGE)
 for notice in state.get("pg:notices", list[str]):
     st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
 pc.sidebar(spec)
-trainer = pc.trainer(spec)
-if message := state.get("pg:message", lambda: None):
-    st.error(message, icon=":material/error:")
-pc.buttons(trainer is not None)
+pc.trainer(spec)
 state.put("pg:points_drawn", pc.points().version)
 
 
-@st.fragment(run_every=live.frame_interval(FRAME_SECONDS) if pc.running() else None)
 def live_boundary() -> None:
     """Redraw the epoch counter, the boundary and the numbers, then train for one tick."""
     with live.frame_turn():
@@ -92,7 +92,6 @@ def boundary_frame() -> None:
             st.rerun()
 
 
-@st.fragment(run_every=live.frame_interval(DIAGRAM_SECONDS) if pc.running() else None)
 def live_network() -> None:
     """The network diagram and the loss and accuracy curves (they do not train)."""
     with live.frame_turn():
@@ -145,16 +144,28 @@ def network_frame() -> None:
             views.curves_chart("accuracy", history, "train_acc", "val_acc")
 
 
-left, right = st.columns([3, 2], gap="medium")
-with right:
-    live_boundary()
-with left:
-    live_network()
+@st.fragment(key="pg_live")
+def live_area() -> None:
+    """The buttons and the two live views, each view a fragment of its own on a timer while training runs.
 
+    The views are declared here, in this fragment's run, so that Play (which reruns this fragment)
+    gives them their timers; they are drawn as part of this run, as the answer to the click.
+    """
+    tr = pc.trainer(pc.spec())
+    if message := state.get("pg:message", lambda: None):
+        st.error(message, icon=":material/error:")
+    pc.buttons(tr is not None)
+    running = pc.running()
+    left, right = st.columns([3, 2], gap="medium")
+    with live.views_answer_a_click():
+        with right:
+            st.fragment(live_boundary, run_every=live.frame_interval(FRAME_SECONDS) if running else None)()
+        with left:
+            st.fragment(live_network, run_every=live.frame_interval(DIAGRAM_SECONDS) if running else None)()
+
+
+live_area()
 
 if state.visible("export"):
     with st.expander("This network as code: PyTorch and Keras", icon=":material/code:"):
-        if pc.running():  # the code does not change while training, and drawing it slows every redraw
-            st.caption("Pause the training to see this network's code and download it.")
-        else:
-            views.export_tabs(spec)
+        views.export_tabs(spec)

@@ -6,6 +6,7 @@ import os
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 from urllib.parse import parse_qsl, urlparse
 
@@ -101,8 +102,9 @@ def test_trainings_share_the_server_training_time() -> None:
         live._active.clear()
 
 
-def test_live_frames_alone_keep_their_pace_and_share_a_server_budget_together() -> None:
+def test_live_frames_alone_keep_their_pace_and_share_a_server_budget_together(monkeypatch: pytest.MonkeyPatch) -> None:
     """Alone, a page keeps its pace; with others, all fast views together draw SERVER_FRAMES_PER_SECOND."""
+    monkeypatch.setattr(live, "_last_click", [float("-inf")])  # no rush of clicks (see below)
     live._active.clear()
     try:
         live._active["alone"] = 100.0
@@ -124,6 +126,7 @@ def test_keep_pace_retimes_the_fragment_in_place(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(live.state, "put", store.__setitem__)
     sent: list[float] = []
     monkeypatch.setattr(live, "_set_fragment_interval", lambda seconds: sent.append(seconds) or True)
+    monkeypatch.setattr(live, "_last_click", [float("-inf")])
     live._active.clear()
     try:
         live._active["me"] = 100.0
@@ -176,6 +179,71 @@ def test_timer_frames_take_turns_and_clicks_do_not_wait(monkeypatch: pytest.Monk
     finally:
         for _ in range(live.FRAMES_AT_ONCE):
             live._frame_turns.release()
+
+
+def test_a_rush_of_clicks_thins_the_frames_and_the_pace_comes_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within RUSH_SECONDS of a click, with others training, fast views come RUSH_SLOWDOWN times rarer; alone, never."""
+    live._active.clear()
+    try:
+        live._active.update({f"s{i}": 100.0 for i in range(30)})
+        monkeypatch.setattr(live, "_last_click", [float("-inf")])
+        calm, calm_diagram = live._ideal_interval(0.1), live._ideal_interval(1.0)
+        live._last_click[0] = time.monotonic()
+        assert live._ideal_interval(0.1) == pytest.approx(calm * live.RUSH_SLOWDOWN)
+        assert live._ideal_interval(1.0) == pytest.approx(calm_diagram)  # the slow views keep their pace
+        live._last_click[0] = time.monotonic() - live.RUSH_SECONDS - 0.1
+        assert live._ideal_interval(0.1) == pytest.approx(calm)
+        live._active.clear()
+        live._active["alone"] = 100.0
+        live._last_click[0] = time.monotonic()
+        assert live._ideal_interval(0.1) == 0.1
+    finally:
+        live._active.clear()
+
+
+def test_timer_frames_let_a_fresh_click_answer_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a click answer, other sessions' timer frames wait up to CLICK_FIRST_SECONDS; alone they do not wait."""
+    monkeypatch.setattr(live, "CLICK_FIRST_SECONDS", 0.3)
+    monkeypatch.setattr(live, "_last_click", [float("-inf")])
+    live._active.clear()
+    try:
+        live._active.update({"me": 100.0, "other": 100.0})
+        monkeypatch.setattr(live, "in_timer_frame", lambda: False)
+        with live.frame_turn():  # a click: noted
+            pass
+        monkeypatch.setattr(live, "in_timer_frame", lambda: True)
+        started = time.monotonic()
+        with live.frame_turn():
+            waited = time.monotonic() - started
+        assert 0.2 <= waited < 1.0
+        started = time.monotonic()
+        with live.frame_turn():  # the click is old now: no wait
+            assert time.monotonic() - started < 0.1
+        live._active.pop("other")
+        live._last_click[0] = time.monotonic()
+        started = time.monotonic()
+        with live.frame_turn():  # alone: nobody to let go first
+            assert time.monotonic() - started < 0.1
+    finally:
+        live._active.clear()
+
+
+def test_views_that_a_click_redraws_are_not_timer_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a fragment run, the live views drawn inside ``views_answer_a_click`` answer a click, even after an error."""
+    store: dict[str, object] = {}
+    monkeypatch.setattr(live.state, "get", lambda key, factory: store.setdefault(key, factory()))
+    monkeypatch.setattr(live.state, "put", store.__setitem__)
+    fragment_run = types.SimpleNamespace(fragment_ids_this_run=["a fragment"])
+    monkeypatch.setattr(live.st.runtime.scriptrunner, "get_script_run_ctx", lambda: fragment_run)
+    assert live.in_timer_frame()
+    with live.views_answer_a_click():
+        assert not live.in_timer_frame()
+    assert live.in_timer_frame()
+    with pytest.raises(RuntimeError), live.views_answer_a_click():
+        raise RuntimeError("a rerun or an error inside the views")
+    assert live.in_timer_frame()
+    fragment_run.fragment_ids_this_run = []
+    assert not live.in_timer_frame()  # a full page run
 
 
 def test_cloud_requirements_pin_the_same_versions_with_cpu_torch() -> None:

@@ -51,6 +51,20 @@ FRAMES_AT_ONCE = int(os.environ.get("PLAYGROUND_FRAMES_AT_ONCE", "2"))
 #: A frame that has waited this long computes anyway (a guard against a frame that never ends).
 FRAME_WAIT_SECONDS = 5.0
 _frame_turns = threading.BoundedSemaphore(max(1, FRAMES_AT_ONCE))
+#: Clicks first: for this long after any session's page answers a click (Play, a setting, a page
+#: opening), other sessions' timer frames wait before computing (at most this long), so the answer
+#: is computed, sent and drawn ahead of the animation frames. Server-wide, like the turns: a
+#: timestamp, no user data.
+CLICK_FIRST_SECONDS = float(os.environ.get("PLAYGROUND_CLICK_FIRST_SECONDS", "1.0"))
+#: While clicks keep coming (one within this many seconds: a class pressing Play together), the fast
+#: views' frames (a base interval under ``RUSH_VIEWS_BELOW`` seconds: nine frames in ten) come
+#: ``RUSH_SLOWDOWN`` times rarer, each training as many epochs (``train_seconds``), so every answer
+#: to a click is drawn promptly. Each view takes its pace back at its next frame after the rush; the
+#: slow views (the diagram, once a minute on a busy server) keep theirs, or they would wait minutes.
+RUSH_SECONDS = 3.0
+RUSH_SLOWDOWN = float(os.environ.get("PLAYGROUND_RUSH_SLOWDOWN", "2.5"))
+RUSH_VIEWS_BELOW = 1.0
+_last_click = [float("-inf")]
 
 
 def session_id() -> str:
@@ -110,7 +124,10 @@ def _ideal_interval(base_seconds: float) -> float:
     active = active_count()
     if active <= 1:
         return base_seconds
-    return base_seconds * max(1.0, active / (SERVER_FRAMES_PER_SECOND * REFERENCE_INTERVAL))
+    budget = SERVER_FRAMES_PER_SECOND
+    if base_seconds < RUSH_VIEWS_BELOW and time.monotonic() - _last_click[0] < RUSH_SECONDS:
+        budget /= RUSH_SLOWDOWN
+    return base_seconds * max(1.0, active / (budget * REFERENCE_INTERVAL))
 
 
 def frame_interval(base_seconds: float) -> float:
@@ -154,21 +171,49 @@ def keep_pace(base_seconds: float) -> None:
         st.rerun(scope="app")
 
 
+_INLINE_KEY = "live:inline_views"
+
+
 def in_timer_frame() -> bool:
-    """True while a fragment re-runs on its own (its timer or its own widget), not in a full page run."""
+    """True while a fragment re-runs on its own (its timer or its own widget).
+
+    False in a full page run, and for live views that an enclosing fragment
+    draws as part of its own run (``views_answer_a_click``): both answer a click.
+    """
     ctx = st.runtime.scriptrunner.get_script_run_ctx()
-    return bool(ctx is not None and ctx.fragment_ids_this_run)
+    return bool(ctx is not None and ctx.fragment_ids_this_run) and not state.get(_INLINE_KEY, lambda: False)
+
+
+@contextlib.contextmanager
+def views_answer_a_click() -> Iterator[None]:
+    """Around the live views that a page's controls fragment draws in its own run (Play, Step, Reset).
+
+    Such a run answers a person: its views neither wait for a turn nor count as timer frames.
+    """
+    state.put(_INLINE_KEY, True)
+    try:
+        yield
+    finally:
+        state.put(_INLINE_KEY, False)
 
 
 @contextlib.contextmanager
 def frame_turn() -> Iterator[None]:
     """Hold one of the server's ``FRAMES_AT_ONCE`` turns while a timer frame computes.
 
-    Full page runs (a user's click) pass straight through: they answer a person.
+    Full page runs and the views a click redraws pass straight through: they answer a person, and
+    for ``CLICK_FIRST_SECONDS`` after that, timer frames wait (when other sessions train; all of
+    it within ``FRAME_WAIT_SECONDS``).
     """
     if not in_timer_frame():
+        _last_click[0] = time.monotonic()
         yield
         return
+    start = time.monotonic()
+    while active_count() > 1 and (quiet := _last_click[0] + CLICK_FIRST_SECONDS - time.monotonic()) > 0:
+        time.sleep(max(0.0, min(quiet, start + CLICK_FIRST_SECONDS - time.monotonic())))
+        if time.monotonic() >= start + CLICK_FIRST_SECONDS:
+            break
     got = _frame_turns.acquire(timeout=FRAME_WAIT_SECONDS)
     try:
         yield

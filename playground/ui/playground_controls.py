@@ -247,8 +247,15 @@ def play() -> None:
             stop()
 
 
+def pause() -> None:
+    """Stop training and redraw the whole page: a full run is what stops the live views' timers."""
+    stop()
+    st.rerun()
+
+
 def step() -> None:
     """One epoch, paused."""
+    was_running = running()
     stop()
     state.pop("pg:message")
     found = state.get("pg:trainer", lambda: None)
@@ -256,15 +263,20 @@ def step() -> None:
         say(found.status_text())
     elif found is not None:
         found.train(1)
+    if was_running:
+        st.rerun()  # as Pause: only a full page run stops the live views' timers
 
 
 def reset(new_weights: bool = False) -> None:
     """Back to epoch 0: the same initial weights (Reset) or new ones (Reinitialize)."""
+    was_running = running()
     stop()
     state.pop("pg:message")
     found = state.get("pg:trainer", lambda: None)
     if found is not None:
         found.reinitialize() if new_weights else found.reset()
+    if was_running:
+        st.rerun()  # as Pause
 
 
 def regenerate() -> None:
@@ -447,7 +459,7 @@ def buttons(has_trainer: bool) -> None:
     cols = st.columns(5)
     if running():
         cols[0].button(
-            "Pause", key=key("pause"), icon=":material/pause:", on_click=stop, type="primary", width="stretch"
+            "Pause", key=key("pause"), icon=":material/pause:", on_click=pause, type="primary", width="stretch"
         )
     else:
         cols[0].button(

@@ -116,6 +116,33 @@ def test_play_trains_live_pause_stops_and_xor_is_learned(server, page):  # type:
     shot(page, "playground-paused")
 
 
+def test_step_and_reset_while_playing_stop_the_animation(server, page):  # type: ignore[no-untyped-def]
+    """Play reruns only the live part of the page; Step and Reset while playing pause it, and nothing keeps ticking."""
+    open_playground(page, server, "dataset=xor")
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.get_by_role("button", name="Pause", exact=True).wait_for()
+    page.locator(LIVE).first.wait_for()
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    page.locator(BOUNDARY).first.wait_for()
+    wait_ready(page)
+    stepped = epoch_now(page)
+    page.wait_for_timeout(1500)
+    assert epoch_now(page) == stepped > 1 and page.locator(LIVE).count() == 0
+
+    page.get_by_role("button", name="Play", exact=True).click()
+    page.get_by_role("button", name="Pause", exact=True).wait_for()
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    page.get_by_text("Epoch 0").filter(visible=True).first.wait_for()
+    wait_ready(page)
+    page.wait_for_timeout(1500)
+    assert epoch_now(page) == 0 and page.locator(LIVE).count() == 0
+    assert_no_exception(page)
+
+
 def test_shared_link_opens_its_settings(server, page):  # type: ignore[no-untyped-def]
     """A link with the spiral preset's settings shows them in the sidebar and on the diagram."""
     query = "dataset=spiral&hidden=8,8,6&activation=tanh&features=x1,x2,sin_x1,sin_x2&optimizer=adam&lr=0.01&noise=10"

@@ -103,7 +103,8 @@ def network_frame() -> None:
 
     While training runs, a full page run (Play, a changed setting) draws the snapshot of the
     diagram's last frame again: identical figures cost the browser nothing, where new ones
-    cost every student's browser a redraw of three charts at once.
+    cost every student's browser a redraw of three charts at once. So does every other frame of
+    the diagram's own while other students' clicks keep coming (``live.costly_frame_due``).
     """
     current = pc.spec()
     tr = pc.trainer(current)
@@ -113,7 +114,7 @@ def network_frame() -> None:
         live.keep_pace(DIAGRAM_SECONDS)
     drawn_for = state.get("pg:trainer_key", lambda: None)
     snapshot = state.get("pg:network_snapshot", lambda: None)
-    if not pc.running() or live.in_timer_frame() or snapshot is None or snapshot[0] != drawn_for:
+    if not pc.running() or live.costly_frame_due() or snapshot is None or snapshot[0] != drawn_for:
         labels = [FEATURE_LABELS[f] for f in current.data.features]
         res = 24 if sum(current.model.hidden) <= 48 else 16
         fig = charts_network.network_figure(

@@ -201,6 +201,27 @@ def test_a_rush_of_clicks_thins_the_frames_and_the_pace_comes_back(monkeypatch: 
         live._active.clear()
 
 
+def test_costly_views_skip_every_other_frame_in_a_rush(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The diagram's timer frames redraw afresh, but for every other one while clicks keep coming on a shared server."""
+    store: dict[str, object] = {}
+    monkeypatch.setattr(live.state, "get", lambda key, factory: store.setdefault(key, factory()))
+    monkeypatch.setattr(live.state, "put", store.__setitem__)
+    monkeypatch.setattr(live, "_last_click", [float("-inf")])
+    monkeypatch.setattr(live, "in_timer_frame", lambda: True)
+    live._active.clear()
+    try:
+        live._active.update({"me": 100.0, "other": 100.0})
+        assert [live.costly_frame_due() for _ in range(3)] == [True, True, True]  # calm: every frame
+        live._last_click[0] = time.monotonic()
+        assert [live.costly_frame_due() for _ in range(4)] == [False, True, False, True]  # a rush: every other
+        live._active.pop("other")
+        assert [live.costly_frame_due() for _ in range(2)] == [True, True]  # alone: a click is no rush
+        monkeypatch.setattr(live, "in_timer_frame", lambda: False)
+        assert not live.costly_frame_due()  # a click's answer draws the last picture
+    finally:
+        live._active.clear()
+
+
 def test_timer_frames_let_a_fresh_click_answer_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """After a click answer, other sessions' timer frames wait up to CLICK_FIRST_SECONDS; alone they do not wait."""
     monkeypatch.setattr(live, "CLICK_FIRST_SECONDS", 0.3)

@@ -61,7 +61,7 @@ CLICK_FIRST_SECONDS = float(os.environ.get("PLAYGROUND_CLICK_FIRST_SECONDS", "1.
 #: ``RUSH_SLOWDOWN`` times rarer, each training as many epochs (``train_seconds``), so every answer
 #: to a click is drawn promptly. Each view takes its pace back at its next frame after the rush; the
 #: slow views (the diagram, once a minute on a busy server) keep theirs, or they would wait minutes.
-RUSH_SECONDS = 3.0
+RUSH_SECONDS = float(os.environ.get("PLAYGROUND_RUSH_SECONDS", "3.0"))
 RUSH_SLOWDOWN = float(os.environ.get("PLAYGROUND_RUSH_SLOWDOWN", "2.5"))
 RUSH_VIEWS_BELOW = 1.0
 _last_click = [float("-inf")]
@@ -125,9 +125,32 @@ def _ideal_interval(base_seconds: float) -> float:
     if active <= 1:
         return base_seconds
     budget = SERVER_FRAMES_PER_SECOND
-    if base_seconds < RUSH_VIEWS_BELOW and time.monotonic() - _last_click[0] < RUSH_SECONDS:
+    if base_seconds < RUSH_VIEWS_BELOW and in_rush():
         budget /= RUSH_SLOWDOWN
     return base_seconds * max(1.0, active / (budget * REFERENCE_INTERVAL))
+
+
+def in_rush() -> bool:
+    """True while clicks keep coming on a shared server: some page answered one within ``RUSH_SECONDS``."""
+    return active_count() > 1 and time.monotonic() - _last_click[0] < RUSH_SECONDS
+
+
+_SKIPPED_KEY = "live:skipped_in_rush"
+
+
+def costly_frame_due() -> bool:
+    """For a costly view (the network diagram) in its live fragment: draw it afresh in this run?
+
+    True in timer frames, except while clicks keep coming (``in_rush``): then every other frame
+    is skipped and the view draws its last picture again (identical, so browsers redraw nothing),
+    so other students' answers go first, while the view still refreshes if the clicks never stop.
+    False outside timer frames (a click's answer draws the last picture too).
+    """
+    if not in_timer_frame():
+        return False
+    skip = in_rush() and not state.get(_SKIPPED_KEY, lambda: False)
+    state.put(_SKIPPED_KEY, skip)
+    return not skip
 
 
 def frame_interval(base_seconds: float) -> float:

@@ -60,7 +60,8 @@ CLICK_FIRST_SECONDS = float(os.environ.get("PLAYGROUND_CLICK_FIRST_SECONDS", "1.
 #: views' frames (a base interval under ``RUSH_VIEWS_BELOW`` seconds: nine frames in ten) come
 #: ``RUSH_SLOWDOWN`` times rarer, each training as many epochs (``train_seconds``), so every answer
 #: to a click is drawn promptly. Each view takes its pace back at its next frame after the rush; the
-#: slow views (the diagram, once a minute on a busy server) keep theirs, or they would wait minutes.
+#: slow views (the diagram, once a minute on a busy server) keep theirs, or they would wait minutes,
+#: and skip every other frame instead (``costly_frame_due``).
 RUSH_SECONDS = float(os.environ.get("PLAYGROUND_RUSH_SECONDS", "3.0"))
 RUSH_SLOWDOWN = float(os.environ.get("PLAYGROUND_RUSH_SLOWDOWN", "2.5"))
 RUSH_VIEWS_BELOW = 1.0

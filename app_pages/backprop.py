@@ -3,6 +3,9 @@
 Every number comes from ``playground.backprop`` (checked against torch.autograd in the tests);
 the diagram from ``playground.ui.charts_backprop``. Step forward and back with the buttons or
 the slider; at the end, one gradient-descent update and the loss before and after.
+
+Link parameters (``playground.backprop.LINK_KEYS``): the nine parameters w11 … c, the example x1, x2, y,
+lr, activation, loss, step and seed; a bad value falls back to its default with a notice.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from playground.ui import charts_backprop, state, widgets
 
 PAGE = "backprop"
 WEIGHT_KEYS = {name: f"bp_{name}" for name in bp.PARAMS}
-LR_OPTIONS = (0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+LR_OPTIONS = bp.LR_OPTIONS
 PHASE_TITLE = {"forward": "Forward pass", "backward": "Backward pass", "update": "Update"}
 
 
@@ -40,9 +43,20 @@ def on_random() -> None:
     fill_weights(bp.random_network(int(state.get("bp_seed", lambda: 0))))
 
 
+def read_link() -> None:
+    """On the first visit, take the page's settings from the link; each bad value becomes a notice."""
+    if state.get(f"{PAGE}:link_read", lambda: False):
+        return
+    values, notices = bp.parse_link(state.query_params())
+    for name, value in values.items():
+        state.put(f"bp_{name}", value)  # every link name is its widget's key without "bp_"
+    state.put(f"notices:{PAGE}", notices)
+    state.put(f"{PAGE}:link_read", True)
+
+
 def move(delta: int | None = None, to: int | None = None) -> None:
     """Step through the walkthrough (clamped to its length)."""
-    total = state.get(f"{PAGE}:total", lambda: 23)
+    total = state.get(f"{PAGE}:total", lambda: bp.WALK_STEPS)
     current = int(state.get("bp_step", lambda: 0))
     target = to if to is not None else current + (delta or 0)
     state.put("bp_step", max(0, min(total, target)))
@@ -59,7 +73,7 @@ def number(key: str, label: str, default: float, limit: float = bp.WEIGHT_LIMIT)
                                                format="%.4g")))  # fmt: skip
 
 
-state.put(f"notices:{PAGE}", [])
+read_link()
 st.title("Backpropagation")
 widgets.page_header(PAGE)
 st.write(
@@ -105,14 +119,18 @@ st.latex(
     r"z_j = w_{1j}x_1 + w_{2j}x_2 + b_j,\;\; h_j = g(z_j),\;\; z = v_1h_1 + v_2h_2 + c,\;\; \hat y = \sigma(z),\;\; "
     + "L = " + bp.LOSS_LATEX[net.loss]
 )  # fmt: skip
+state.put("bp_step", min(int(state.get("bp_step", lambda: 0)), total))
+at_start, at_end = state.get("bp_step", lambda: 0) == 0, state.get("bp_step", lambda: 0) == total
 n1, n2, n3, n4, n5 = st.columns([1, 1, 1, 1, 3])
-n1.button("Start over", key="bp_restart", on_click=move, kwargs={"to": 0}, icon=":material/first_page:")
-n2.button("Back", key="bp_prev", on_click=move, kwargs={"delta": -1}, icon=":material/chevron_left:")
+n1.button("Start over", key="bp_restart", on_click=move, kwargs={"to": 0}, icon=":material/first_page:",
+          disabled=at_start)  # fmt: skip
+n2.button("Back", key="bp_prev", on_click=move, kwargs={"delta": -1}, icon=":material/chevron_left:",
+          disabled=at_start)  # fmt: skip
 n3.button("Next step", key="bp_next", on_click=move, kwargs={"delta": 1}, icon=":material/chevron_right:",
-          type="primary")  # fmt: skip
-n4.button("To the end", key="bp_end", on_click=move, kwargs={"to": total}, icon=":material/last_page:")
+          type="primary", disabled=at_end)  # fmt: skip
+n4.button("To the end", key="bp_end", on_click=move, kwargs={"to": total}, icon=":material/last_page:",
+          disabled=at_end)  # fmt: skip
 with n5:
-    state.put("bp_step", min(int(state.get("bp_step", lambda: 0)), total))
     k = int(control("bp_step", 0, partial(st.slider, "Step", 0, total, key="bp_step")))
 
 done = walk.steps[:k]
@@ -129,7 +147,13 @@ with st.container(border=True):
         st.info("Press **Next step** to start the forward pass.", icon=":material/play_arrow:")
     else:
         st.markdown(f"**Step {k} of {total} · {PHASE_TITLE[current.phase]}**")
-        st.latex(f"{current.symbol} = {current.formula} = {current.numbers} = {current.value:.5g}")
+        if current.phase == "update":
+            # the rule with η, then every parameter before → after, then the loss before → after
+            for line in bp.update_lines(walk):
+                st.latex(line)
+            st.caption("Every parameter moves against its gradient, by η times it; then the same example again.")
+        else:
+            st.latex(f"{current.symbol} = {current.formula} = {current.numbers} = {current.value:.5g}")
         if current.phase == "backward":
             st.caption("Chain rule: the gradient one step closer to the loss × the local derivative of this edge.")
 for column, phase in zip(st.columns(2), ("forward", "backward"), strict=True):
@@ -141,7 +165,6 @@ for column, phase in zip(st.columns(2), ("forward", "backward"), strict=True):
 
 if k == total:
     st.subheader("One gradient-descent step")
-    st.latex(r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}" + rf"\qquad \eta = {walk.lr:g}")
     m1, m2 = st.columns(2)
     m1.metric("Loss before the update", f"{walk.fwd.loss:.6f}")
     m2.metric("Loss after the update", f"{walk.loss_after:.6f}", delta=f"{walk.loss_after - walk.fwd.loss:.6f}",
@@ -156,4 +179,6 @@ if k == total:
         st.warning("The loss went up: the step overshot. Try a smaller learning rate.", icon=":material/trending_up:")
     else:
         st.success("Walkthrough complete: one step downhill.", icon=":material/check_circle:")
-state.write_url(Spec(), Spec(), {})
+link = {"activation": activation, "loss": loss_kind, "lr": float(lr), "x1": x1, "x2": x2, "y": int(y), "step": k,
+        "seed": int(state.get("bp_seed", lambda: 0)), **weights}  # fmt: skip
+state.write_url(Spec(), Spec(), bp.link_params(link))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from playground.device import describe, resolve_device
 from playground.presets import presets_for
+from playground.ui import widgets
 from playground.ui.classroom import HIDEABLE, classroom_link
 from playground.ui.pages import PAGES
 
@@ -15,14 +16,18 @@ st.write(
 st.caption(f":material/memory: Computing on: **{describe(resolve_device('auto'))}**")
 
 st.subheader("The lecture map")
-columns = st.columns(2)
-for index, info in enumerate(PAGES):
-    with columns[index % 2].container(border=True):
-        st.page_link(info.file, label=info.title, icon=info.icon)
-        st.caption(info.summary)
-        moments = presets_for(info.url_path)
-        if moments:
-            st.markdown(" · ".join(f"[{p.name}]({p.href()})" for p in moments))
+# The lecture's first half down the left column, its second half down the right: each column reads
+# in order, and so does the page when a narrow screen stacks the columns.
+half = (len(PAGES) + 1) // 2
+for column, infos in zip(st.columns(2), (PAGES[:half], PAGES[half:]), strict=True):
+    for info in infos:
+        with column.container(border=True):
+            st.page_link(info.file, label=info.title, icon=info.icon)
+            st.caption(info.summary)
+            moments = presets_for(info.url_path)
+            if moments:
+                links = (widgets.same_tab_link(widgets.preset_href(p), p.name) for p in moments)
+                st.markdown(" · ".join(links), unsafe_allow_html=True)  # presets open in this tab
 
 st.subheader("How to use this in class")
 st.markdown(

@@ -101,6 +101,17 @@ def report_divergence(walks: list[op.Walk]) -> None:
             )
 
 
+def lr_caption(names: list[str]) -> None:
+    """Under the shared slider: the η each chosen optimizer really runs with."""
+    lrs = [config_for(n).lr for n in names]
+    if len(set(lrs)) > 1:
+        each = " · ".join(f"{op.OPTIMIZER_TITLES[n]} {lr:g}" for n, lr in zip(names, lrs, strict=True))
+        st.caption(f"Each optimizer runs with its own η now: {each} (set under *Hyperparameters*). "
+                   "Moving this slider gives them all the same one.")  # fmt: skip
+    elif lrs:
+        st.caption(f"Every optimizer runs with η = {lrs[0]:g}.")
+
+
 def draw_walks(surface: op.Surface, walks: list[op.Walk], colors: list[str], key: str, **kw: Any) -> None:
     xs, ys, z = surface.grid(160)
     fig = charts_optim.race_figure(
@@ -141,17 +152,20 @@ if lesson:
 
 # -- the race ---------------------------------------------------------------------------------------------------------
 st.subheader("Optimizers racing on a loss surface")
-c1, c2, c3 = st.columns([2, 3, 2])
+# the optimizers get the page's whole width, so every name ("SGD + momentum", "AdaGrad") shows in full
+chosen_opts = control("optimizers", list(op.OPTIMIZERS), lambda: st.multiselect(
+    "Optimizers in the race", op.OPTIMIZERS, key="optimizers", format_func=lambda n: op.OPTIMIZER_TITLES[n]))  # fmt: skip
+c1, c2 = st.columns([2, 3])
 with c1:
     surface_name = control("surface", "bowl", lambda: st.selectbox(
         "Loss surface", op.SURFACES, key="surface", on_change=on_surface_change,
         format_func=lambda n: op.SURFACE_TABLE[n].title))  # fmt: skip
 surface = op.get_surface(surface_name)
 with c2:
-    chosen_opts = control("optimizers", list(op.OPTIMIZERS), lambda: st.multiselect(
-        "Optimizers", op.OPTIMIZERS, key="optimizers", format_func=lambda n: op.OPTIMIZER_TITLES[n]))  # fmt: skip
-with c3:
-    lr_slider("lr", "Learning rate η for every optimizer (log scale)", on_change=on_lr_change)
+    lr_slider("lr", "Set every optimizer's η (log scale)", on_change=on_lr_change,
+              help="Gives all five optimizers this learning rate. Each can then be changed on its own under "
+              "*Hyperparameters*; a new surface starts each on a rate tuned for it.")  # fmt: skip
+    lr_caption(chosen_opts)
 st.latex(surface.latex)
 c1, c2, c3, c4 = st.columns(4)
 x0, x1, y0, y1 = surface.domain
@@ -190,7 +204,8 @@ else:
     colors = [charts_optim.OPTIMIZER_COLORS[n] for n in chosen_opts]
     report_divergence(walks)
     st.caption("Press **Play** under the map to watch the walks step by step, or drag the step slider.")
-    draw_walks(surface, walks, colors, "race_chart", axis_names=surface.axis_names)
+    draw_walks(surface, walks, colors, "race_chart", axis_names=surface.axis_names,
+               lrs=[config_for(n).lr for n in chosen_opts])  # fmt: skip
     if show_3d:
         xs, ys, z = surface.grid(60)
         st.plotly_chart(charts_optim.surface3d_figure(xs, ys, z, [w.label for w in walks], [w.xy for w in walks],
@@ -198,10 +213,10 @@ else:
     st.plotly_chart(charts_optim.loss_steps_figure([w.label for w in walks], [w.loss for w in walks],
                     [w.diverged_at for w in walks], colors, surface.minimum_value()), key="loss_steps")  # fmt: skip
     st.dataframe(
-        {"optimizer": [w.label for w in walks], "η": [config_for(n).lr for n in chosen_opts],
+        {"optimizer": [w.label for w in walks], "η": [f"{config_for(n).lr:g}" for n in chosen_opts],
          "final loss": [f"{float(w.loss[-1]):.4g}" for w in walks],
          "final point": [f"({w.final[0]:.3f}, {w.final[1]:.3f})" for w in walks],
-         "diverged at step": [w.diverged_at for w in walks]}, key="race_table",
+         "diverged at step": [str(w.diverged_at) if w.diverged else "—" for w in walks]}, key="race_table",
     )  # fmt: skip
 
 # -- mini-batches -------------------------------------------------------------------------------------------------
@@ -225,7 +240,7 @@ pair = [  # the noisy walk first, the full batch dashed on top of it
 ]
 report_divergence(pair)
 draw_walks(surface, pair, ["#e377c2", "#222222"], "noise_chart", axis_names=surface.axis_names, height=460,
-           dashes=["solid", "dash"])  # fmt: skip
+           dashes=["solid", "dash"], lrs=[cfg.lr])  # fmt: skip
 st.plotly_chart(charts_optim.loss_steps_figure([w.label for w in pair], [w.loss for w in pair],
                 [w.diverged_at for w in pair], ["#e377c2", "#222222"], surface.minimum_value(), height=260),
                 key="noise_steps")  # fmt: skip

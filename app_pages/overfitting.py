@@ -224,7 +224,10 @@ st.plotly_chart(
 )
 st.caption("Runs of the same setup start from the same points and weights: their curves coincide until a remedy acts.")
 for diverged, line in of.comparison_lines(runs, chosen):
-    st.error(line, icon=":material/error:") if diverged else st.markdown("- " + line)
+    if diverged:
+        st.error(line, icon=":material/error:")
+    else:
+        st.markdown("- " + line)
 axis, _ = datasets.grid(of.RUN_GRID)
 for start in range(0, len(chosen), 4):
     row = st.columns(4)

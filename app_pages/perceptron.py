@@ -13,8 +13,8 @@ import streamlit as st
 from playground import perceptron as pc
 from playground.spec import OPTIMIZERS
 from playground.trainer import Trainer
-from playground.ui import charts, live, state, widgets
-from playground.ui.charts_perceptron import plane_figure
+from playground.ui import live, state, widgets
+from playground.ui.charts_perceptron import loss_figure, plane_figure
 
 PAGE = "perceptron"
 DEFAULT = pc.default_training_spec()
@@ -22,12 +22,14 @@ XOR_PRESET = "/playground?dataset=xor&hidden=4&activation=tanh&lr=0.03"
 FRAME_SECONDS = 0.2  # one live frame (one or a few epochs) every 0.2 s
 TRAIN_DOMAIN = 6.0  # the data sets live in [-6, 6]²
 LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, pc.MAX_LR)
+#: Slider read-out: 4 significant digits, so a learned -0.0156 shows as -0.0156 (not "-0.0"), 3.5 as 3.5.
+SLIDER_FORMAT = "%.4g"
 
 
 def _first_visit() -> tuple[pc.Neuron, list[str]]:
     """The neuron and training spec a link asks for, with a notice per bad parameter."""
     neuron, notices = pc.parse_neuron(state.query_params())
-    spec, more = pc.perceptron_spec(state.page_spec(PAGE, DEFAULT))
+    spec, more = pc.link_spec(state.query_params(), DEFAULT)  # its notices name this page's data sets only
     state.set_page_spec(PAGE, spec, DEFAULT)
     return neuron, notices + more
 
@@ -65,7 +67,7 @@ with left:
         values[name] = getattr(neuron, name)
         if state.visible(name):
             lim = pc.WEIGHT_LIMIT
-            values[name] = st.slider(label, -lim, lim, step=0.1, format="%.1f", key=key)
+            values[name] = st.slider(label, -lim, lim, step=0.1, format=SLIDER_FORMAT, key=key)
     g = neuron.g
     state.get("pc_g", lambda: neuron.g)
     if state.visible("g"):
@@ -138,9 +140,10 @@ def _reset() -> None:
 
 
 def _use_trained() -> None:
+    """The learned weights into the sliders as they are (not rounded to the slider's step of 0.1)."""
     trained = pc.trained_neuron(_trainer().weights())
     for name in ("w0", "w1", "w2"):
-        state.put(f"pc_{name}", round(max(-pc.WEIGHT_LIMIT, min(pc.WEIGHT_LIMIT, getattr(trained, name))), 1))
+        state.put(f"pc_{name}", pc.weight_value(getattr(trained, name)))
 
 
 c1, c2, c3 = st.columns(3)
@@ -187,7 +190,9 @@ if state.visible("use_weights"):
 
 why_not = pc.why_one_line_fails(spec.data.dataset)
 if why_not:
-    st.info(f"{why_not} [Open the network playground that solves xor]({XOR_PRESET}).", icon=":material/block:")
+    st.info(why_not, icon=":material/block:")
+    link = widgets.same_tab_link(XOR_PRESET, "Open the network playground that solves xor")
+    st.markdown(f":material/arrow_forward: {link}", unsafe_allow_html=True)  # in this tab, not a new one
 
 
 @st.fragment(run_every=live.frame_interval(FRAME_SECONDS) if running else None)
@@ -234,8 +239,7 @@ def training_frame() -> None:
         p2.info("Press **Play** (or **Step**) and the loss curve appears here.", icon=":material/play_arrow:")
         return
     epochs = [r.epoch for r in history]
-    curves = charts.curves_figure(epochs, [r.train_loss for r in history], [r.val_loss for r in history], height=420)
-    curves.update_yaxes(rangemode="tozero")  # a stuck loss (xor: ln 2 ≈ 0.693) must look flat, not noisy
+    curves = loss_figure(epochs, [r.train_loss for r in history], [r.val_loss for r in history], height=420)
     p2.plotly_chart(curves, key="pc_loss", config={"displayModeBar": False})
 
 

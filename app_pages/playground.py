@@ -35,11 +35,11 @@ BUSY_REFRESH_SECONDS = 3.0
 CURVE_POINTS = 400
 
 st.title("Network playground")
+spec = pc.spec()  # reads the link on the first visit, so its notices exist before the header shows them
 st.caption(
     "Pick the data and the network in the sidebar, press **Play**, and watch every neuron learn. "
-    "Blue is positive (class 1), orange negative (class 0); links are as thick as their weights."
+    f"{views.colour_words(spec)}; links are as thick as their weights."
 )
-spec = pc.spec()  # reads the link on the first visit, so its notices exist before the header shows them
 widgets.page_header(pc.PAGE)
 for notice in state.get("pg:notices", list[str]):
     st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
@@ -155,6 +155,10 @@ def live_area() -> None:
     tr = pc.trainer(pc.spec())
     if message := state.get("pg:message", lambda: None):
         st.error(message, icon=":material/error:")
+    if tr is not None:
+        state.pop("pg:play_refused")
+    elif state.get("pg:play_refused", lambda: False):
+        st.error(state.get("pg:data_problem", lambda: "There is no data to train on yet."), icon=":material/error:")
     pc.buttons(tr is not None)
     running = pc.running()
     left, right = st.columns([3, 2], gap="medium")

@@ -11,15 +11,18 @@ The network (weights w_ij from input i to hidden neuron j, v_j from hidden neuro
 order backpropagation computes it (output first, each gradient the product of the one
 before and a local derivative), then one gradient-descent update w ← w − η·∂L/∂w and
 the loss after it. Each step carries its formula and the same formula with the numbers,
-so the page only has to print them. All gradients here are by hand; the tests check each
-one against ``torch.autograd`` and ``torch.autograd.gradcheck``. No Streamlit or Plotly.
+so the page only has to print them; ``update_lines`` writes the update out (the rule, each
+weight before and after, the loss before and after). All gradients here are by hand; the
+tests check each one against ``torch.autograd`` and ``torch.autograd.gradcheck``.
+``parse_link`` reads the page's link parameters (a bad value: the default and a notice).
+No Streamlit or Plotly.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 PARAMS = ("w11", "w21", "b1", "w12", "w22", "b2", "v1", "v2", "c")
@@ -41,6 +44,11 @@ LOSS_LATEX = {"squared": r"\tfrac12(\hat y - y)^2", "bce": r"-[y\log\hat y + (1-
 #: Bounds of every number a user can set (weights, inputs) and of the learning rate.
 WEIGHT_LIMIT = 5.0
 LR_RANGE = (0.001, 10.0)
+#: The page's learning-rate slider (a link's lr snaps to the nearest of these on a log scale).
+LR_OPTIONS = (0.01, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+#: Steps of every walkthrough: 7 forward (z₁, h₁, z₂, h₂, z, ŷ, L), 15 backward, 1 update.
+WALK_STEPS = 23
+SEED_LIMIT = 9999
 
 
 def _sigmoid(z: float) -> float:
@@ -194,6 +202,12 @@ class Walkthrough:
     loss_after: float
 
 
+#: One gradient-descent step for every parameter.
+UPDATE_RULE = r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}"
+#: The update's rows, two columns (into h₁ | into h₂, then the output's): three columns do not fit a projected page.
+UPDATE_ROWS = (("w11", "w12"), ("w21", "w22"), ("b1", "b2"), ("v1", "v2"), ("c",))
+
+
 def walkthrough(net: Network, ex: Example, lr: float) -> Walkthrough:
     """The forward pass, the backward pass in backprop order, and one update with learning rate ``lr``."""
     if not (LR_RANGE[0] <= lr <= LR_RANGE[1]):
@@ -252,6 +266,83 @@ def walkthrough(net: Network, ex: Example, lr: float) -> Walkthrough:
     # -- one update ---------------------------------------------------------------------------------
     updated = net.with_params({name: value - lr * d[name] for name, value in p.items()})
     after = forward(updated, ex).loss
-    add("update", "loss_after", r"L_{\text{after}}", r"w \leftarrow w - \eta\,\frac{\partial L}{\partial w}",
-        rf"\eta = {_n(lr)}:\quad L = {_n(f.loss)} \;\to\; {_n(after)}", after, ("loss", "loss"))  # fmt: skip
+    add("update", "loss_after", r"L_{\text{after}}", UPDATE_RULE, rf"\eta = {_n(lr)}", after, ("loss", "loss"))
     return Walkthrough(net, ex, lr, f, d, tuple(steps), updated, after)
+
+
+def update_lines(walk: Walkthrough) -> tuple[str, str, str]:
+    """The update step in three LaTeX lines: the rule with η; each w − η·∂L/∂w = w_new; L before → after."""
+    before, after = walk.net.params(), walk.updated.params()
+    rule = rf"{UPDATE_RULE}\qquad \eta = {_n(walk.lr)}"
+    rows = [
+        " & ".join(
+            rf"{PARAM_LATEX[p]} = {_n(before[p])} - {_n(walk.lr)}\cdot{_n(walk.grads[p])} = {_n(after[p])}\qquad"
+            for p in row
+        )
+        for row in UPDATE_ROWS
+    ]
+    weights = r"\begin{array}{ll}" + r" \\ ".join(rows) + r"\end{array}"
+    loss = rf"L_{{\text{{before}}}} = {_n(walk.fwd.loss)} \;\to\; L_{{\text{{after}}}} = {_n(walk.loss_after)}"
+    return rule, weights, loss
+
+
+# -- link parameters (pure parsing: a bad value gives the default and a notice) ------------------------------------
+
+#: What a link may set, with the page's defaults: the nine parameters, the example, η, g, the loss, the step, the seed.
+LINK_DEFAULTS: dict[str, float | int | str] = {
+    **Network().params(), "x1": Example().x1, "x2": Example().x2, "y": 1, "lr": 0.5,
+    "activation": "sigmoid", "loss": "squared", "step": 0, "seed": 0,
+}  # fmt: skip
+LINK_KEYS = tuple(LINK_DEFAULTS)
+
+
+def _nearest_lr(value: float) -> float:
+    """The slider's learning rate closest to ``value`` on a log scale."""
+    return min(LR_OPTIONS, key=lambda o: abs(math.log(o) - math.log(value)))
+
+
+def _parse_one(name: str, raw: str) -> tuple[float | int | str | None, str]:
+    """One link value, or None and what was expected."""
+    text = raw.strip().lower()
+    if name == "activation":
+        return (text if text in ACTIVATIONS else None), f"one of {', '.join(ACTIVATIONS)}"
+    if name == "loss":
+        return (text if text in LOSSES else None), f"one of {', '.join(LOSSES)}"
+    if name in ("y", "step", "seed"):
+        top = {"y": 1, "step": WALK_STEPS, "seed": SEED_LIMIT}[name]
+        ok = text.isascii() and text.isdigit() and int(text) <= top
+        return (int(text) if ok else None), f"a whole number from 0 to {top}"
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if name == "lr":
+        ok = math.isfinite(value) and LR_OPTIONS[0] <= value <= LR_OPTIONS[-1]
+        return (_nearest_lr(value) if ok else None), f"a number from {LR_OPTIONS[0]:g} to {LR_OPTIONS[-1]:g}"
+    ok = math.isfinite(value) and abs(value) <= WEIGHT_LIMIT
+    return (value if ok else None), f"a number from {-WEIGHT_LIMIT:g} to {WEIGHT_LIMIT:g}"
+
+
+def parse_link(params: Mapping[str, str]) -> tuple[dict[str, float | int | str], list[str]]:
+    """The values a link sets (names of ``LINK_KEYS``) and one notice per value that cannot be used. Never raises."""
+    values: dict[str, float | int | str] = {}
+    notices: list[str] = []
+    for name in LINK_KEYS:
+        if name not in params:
+            continue
+        raw = str(params[name])
+        value, expected = _parse_one(name, raw)
+        if value is None:
+            notices.append(f"{name}: got {raw[:20]!r}, expected {expected}; using {_text(LINK_DEFAULTS[name])}")
+        else:
+            values[name] = value
+    return values, notices
+
+
+def _text(value: float | int | str) -> str:
+    return value if isinstance(value, str) else f"{value:.6g}"
+
+
+def link_params(values: Mapping[str, float | int | str]) -> dict[str, str]:
+    """The link that reopens the page on ``values``: only what differs from the defaults, as text."""
+    return {name: _text(values[name]) for name in LINK_KEYS if name in values and values[name] != LINK_DEFAULTS[name]}

@@ -201,6 +201,14 @@ def generate_points(name: str, samples: int, noise_percent: float, seed: int) ->
     return points.astype(np.float32), labels
 
 
+def split_counts(samples: int, validation_split: float) -> tuple[int, int]:
+    """(training points, validation points) as ``split`` divides ``samples`` points."""
+    n_val = round(samples * validation_split)
+    if samples >= 2:
+        n_val = min(max(n_val, 1), samples - 1)
+    return samples - n_val, n_val
+
+
 def split(
     points: np.ndarray, labels: np.ndarray, validation_split: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -210,9 +218,7 @@ def split(
     """
     n = len(points)
     order = np.random.default_rng([seed, 0x5B11]).permutation(n)
-    n_val = round(n * validation_split)
-    if n >= 2:
-        n_val = min(max(n_val, 1), n - 1)
+    n_val = split_counts(n, validation_split)[1]
     train_idx, val_idx = order[n_val:], order[:n_val]
     return points[train_idx], labels[train_idx], points[val_idx], labels[val_idx]
 
@@ -354,6 +360,15 @@ def parse_csv(data: bytes, max_rows: int = CSV_MAX_ROWS, max_bytes: int = CSV_MA
         classes = int(labels.max()) + 1
         if classes < 2:
             raise DataError("Column label has only one class; expected at least two (0 and 1).")
+        found = sorted({int(v) for v in labels})
+        if len(found) != classes:
+            # A gap (say 0, 1, 7: a typo for 1) would silently make a softmax over 8 classes.
+            missing = next(c for c in range(classes) if c not in found)
+            first = int(np.argmax(labels > missing))
+            raise DataError(
+                f"Row {first + start + 1}, column label: class {int(labels[first])}, but no row has class {missing}. "
+                f"Classes must be numbered 0, 1, 2, … without gaps; this file has {', '.join(map(str, found))}."
+            )
         return PointSet(values[:, :2].astype(np.float32), labels.astype(np.int64), classes)
     if labels.min() < -1 or labels.max() > 1:
         bad = int(np.argmax((labels < -1) | (labels > 1))) + start + 1

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from playground import datasets
 from playground.spec import DATASETS_2D_CLASSIFY, Spec, spec_for_dataset
 from playground.trainer import STOP_DIVERGED, STOP_EARLY, EpochRecord, Trainer
 
@@ -251,12 +252,8 @@ def spec_for_controls(spec: Spec, values: dict[str, Any]) -> Spec:
     return spec.replace(**changes) if changes else spec
 
 
-def split_counts(samples: int, validation_split: float) -> tuple[int, int]:
-    """(training points, validation points) as ``datasets.split`` divides ``samples`` points."""
-    n_val = round(samples * validation_split)
-    if samples >= 2:
-        n_val = min(max(n_val, 1), samples - 1)
-    return samples - n_val, n_val
+#: (training points, validation points) for a number of samples: the split of ``datasets.split``.
+split_counts = datasets.split_counts
 
 
 def without_remedies(spec: Spec, base: Spec | None = None) -> Spec:

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from playground.spec import Choice, FloatRange, IntRange, Spec, SpecError, spec_for_dataset
+from playground.spec import Choice, FloatRange, IntRange, Spec, SpecError, from_query_lenient, spec_for_dataset
 
 #: Activations the perceptron page offers (step is the historical perceptron's).
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "step", "linear")
@@ -373,7 +373,7 @@ def perceptron_spec(base: Spec, dataset: str | None = None) -> tuple[Spec, list[
     if base.train.lr > MAX_LR:
         notices.append(f"lr: got {base.train.lr:g}; expected at most {MAX_LR:g} on this page (using {MAX_LR:g})")
         base = base.replace(lr=MAX_LR)
-    name = dataset or base.data.dataset
+    name = base.data.dataset if dataset is None else dataset
     if name not in TRAIN_DATASETS:
         notices.append(f"dataset: got {name!r}; expected one of {', '.join(TRAIN_DATASETS)} (using gauss instead)")
         name = "gauss"
@@ -386,6 +386,22 @@ def perceptron_spec(base: Spec, dataset: str | None = None) -> tuple[Spec, list[
         dropout=0.0,
     )
     return spec, notices
+
+
+def link_spec(params: Mapping[str, Any], base: Spec) -> tuple[Spec, list[str]]:
+    """The training spec a link asks for (``dataset``, ``lr``, ``optimizer``, ...), with a notice per bad value.
+
+    The data set is checked against this page's own sets, so its notice names
+    only those (a generic link check would list every data set of the app).
+    Never raises.
+    """
+    others = dict(params)
+    asked: str | None = None
+    for key in [k for k in others if str(k).strip() == "dataset"]:
+        asked = str(_last(others.pop(key))).strip()
+    spec, notices = from_query_lenient(others, base)
+    spec, more = perceptron_spec(spec, asked)
+    return spec, notices + more
 
 
 def why_one_line_fails(dataset: str) -> str | None:
@@ -409,6 +425,11 @@ def default_training_spec() -> Spec:
     """The training section's defaults: gauss, plain SGD at 0.03, batch 10, 60 epochs."""
     spec, _ = perceptron_spec(Spec().replace(epochs=TRAIN_EPOCHS), "gauss")
     return spec
+
+
+def weight_value(value: float) -> float:
+    """A learned weight as a slider value: exact, inside [-WEIGHT_LIMIT, WEIGHT_LIMIT], and never -0."""
+    return min(max(float(value), -WEIGHT_LIMIT), WEIGHT_LIMIT) + 0.0  # -0.0 + 0.0 is +0.0 in IEEE arithmetic
 
 
 def trained_neuron(weights: list[tuple[np.ndarray, np.ndarray]]) -> Neuron:
@@ -474,7 +495,8 @@ _TORCH_ACTIVATION = {
 
 
 def _f(value: float) -> str:
-    return repr(float(value))
+    """A number in the code listings, in full (Python's shortest round-trip form); -0.0 is written 0.0."""
+    return repr(float(value) + 0.0)
 
 
 def keras_code(n: Neuron) -> str:

@@ -9,6 +9,7 @@ a few pages have settings of their own (for example the perceptron's weights
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -23,8 +24,11 @@ class Preset:
     def query(self) -> str:
         return urlencode(self.params, safe=",")
 
-    def href(self) -> str:
-        q = self.query()
+    def href(self, hide: Iterable[str] = ()) -> str:
+        """``/page?params``; with ``hide``, classroom mode's hidden controls travel along (``&hide=a,b``)."""
+        names = [name for name in hide if name]
+        params = self.params + ((("hide", ",".join(names)),) if names else ())
+        q = urlencode(params, safe=",")
         return f"/{self.page}" + (f"?{q}" if q else "")
 
 

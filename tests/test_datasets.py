@@ -85,6 +85,10 @@ def test_csv_classification_regression_and_header() -> None:
         (b"1,99,0\n1,1,1\n", "outside [-6, 6]"),
         (b"1,2,0\n2,3,0\n", "only one class"),
         (b"1,2,5.5\n2,3,0\n", "neither a class"),
+        # A typo (7 among 0/1) would silently make an 8-class softmax: name the row and the classes found.
+        (b"x1,x2,label\n1,2,0\n2,3,1\n1,1,7\n", "Row 4, column label: class 7, but no row has class 2"),
+        (b"1,2,0\n2,3,1\n1,1,7\n", "this file has 0, 1, 7"),
+        (b"1,2,1\n2,3,2\n", "Row 1, column label: class 1, but no row has class 0"),
         (b"\xff\xfe\x00\x01garbage", "not UTF-8"),
         (b"a,b\x00,c\n", "NUL"),
     ],
@@ -112,3 +116,16 @@ def test_csv_fuzz_raises_only_data_error(data: bytes) -> None:
         assert str(exc)
         return
     assert np.isfinite(ps.points).all() and len(ps.points) == len(ps.labels) >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-6, 6), st.integers(-6, 6), st.integers(0, 9)), min_size=1, max_size=40))
+def test_csv_classes_are_exactly_zero_to_k_minus_one(rows: list[tuple[int, int, int]]) -> None:
+    """An accepted classification file holds every class 0..k-1; any gap is refused with its row."""
+    data = "".join(f"{a},{b},{c}\n" for a, b, c in rows).encode()
+    try:
+        ps = parse_csv(data)
+    except DataError as exc:
+        assert "only one class" in str(exc) or "no row has class" in str(exc)
+        return
+    assert set(ps.labels.tolist()) == set(range(ps.num_classes))

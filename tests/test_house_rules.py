@@ -137,3 +137,15 @@ def test_engine_files_import_no_ui() -> None:
             for name in names:
                 assert name.split(".")[0] not in {"streamlit", "plotly"}, f"{rel} imports {name}"
                 assert not name.startswith("playground.ui"), f"{rel} imports {name}"
+
+
+def test_streamlit_magic_is_off_and_no_page_has_a_bare_conditional_expression() -> None:
+    """Magic wrote a stray ``st.error(...) if c else st.markdown(...)`` (a DeltaGenerator) into the page as help text."""
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert "magicEnabled = false" in config
+    offenders = []
+    for path in [*python_files("app_pages", "playground/ui"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Expr) and isinstance(node.value, (ast.IfExp, ast.BoolOp)):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, f"use an if statement, not an expression, for these: {offenders}"

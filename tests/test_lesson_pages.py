@@ -187,8 +187,8 @@ def test_backprop_walkthrough_to_the_end() -> None:
     for k in range(1, 24):
         at.button(key="bp_next").click().run()
         assert at.slider(key="bp_step").value == k
-    at.button(key="bp_next").click().run()
-    assert at.slider(key="bp_step").value == 23  # clamped
+    assert at.button(key="bp_next").disabled  # the end: nothing further to step to
+    assert at.slider(key="bp_step").value == 23
     assert [m.label for m in at.metric] == ["Loss before the update", "Loss after the update"]
     assert any("Walkthrough complete" in s.value for s in at.success)
     at.button(key="bp_prev").click().run()

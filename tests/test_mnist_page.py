@@ -94,6 +94,9 @@ def test_train_live_results_try_it_and_download(data_env: Path) -> None:
     assert counts.sum() == 10_000 and counts.shape == (10, 10)
     loss = chart(at, "Loss")
     assert len(decode(loss["data"][0]["y"])) == 1
+    assert loss["layout"]["xaxis"]["dtick"] == 1 and loss["layout"]["xaxis"]["tickformat"] == "d"  # no 0.5 epochs
+    # The first-layer tab names the layer's true width: the lecture's 128 neurons, not the 64 of the next layer.
+    assert "(128 neurons)" in chart(at, "What the first layer learned")["layout"]["title"]["text"]
     # Pick a test image: its probabilities are shown.
     at.number_input(key="test_index").set_value(7).run()
     assert not at.exception, at.exception

@@ -237,3 +237,21 @@ def test_three_classes_and_no_hidden_layer() -> None:
     ]
     assert runs[0].grid.shape == (of.RUN_GRID, of.RUN_GRID, 3)
     assert len(charts(at)) == 3 + 1 + 2
+
+
+def test_comparing_runs_never_prints_streamlit_help_text_even_with_magic_on() -> None:
+    """A bare ``a if c else b`` of two st calls once wrote DeltaGenerator's documentation under the runs."""
+    from streamlit import config
+
+    config.set_option("runner.magicEnabled", True)
+    try:
+        at = open_page()
+        at.button(key="run_to_end").click().run()
+        at.slider(key="dropout").set_value(0.3).run()
+        at.button(key="run_to_end").click().run()
+        ok(at)
+        assert len(at.session_state["of:runs"]) == 2
+        page_text = str(at._tree)
+        assert "DeltaGenerator" not in page_text and not at.get("help")
+    finally:
+        config.set_option("runner.magicEnabled", False)

@@ -7,6 +7,7 @@ type, upload or put in a link shows a message, and the page then trains again.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from playground.playground_data import DEFAULT, CustomPoints, fit_to_page, make_
 from playground.presets import presets_for
 from playground.spec import Spec
 from playground.trainer import Trainer
-from playground.ui import live
+from playground.ui import charts_network, live
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_CSV = b"x1,x2,label\n" + b"".join(
@@ -393,3 +394,57 @@ def test_while_training_the_page_redraws_little_and_says_so_on_a_busy_server() -
     assert not at.exception and not at.session_state["pg:running"]
     assert at.button(key="pg_play").label == "Play"
     assert at.session_state["pg:network_snapshot"] is not drawn  # paused: drawn afresh
+
+
+def _click(at: AppTest, x1: float, x2: float, label: int) -> None:
+    """A point as a click on the plot adds it (the chart's selection is not driven by AppTest)."""
+    assert at.session_state["pg:points"].add(x1, x2, label) is None
+
+
+def test_own_points_play_on_the_live_picture_and_the_paused_chart_keeps_one_click_layer() -> None:
+    """Own points once added a 2,500-point click layer to the cached chart on every frame (the browser froze)."""
+    at = open_page("dataset=custom")
+    at.button(key="pg_play").click().run()  # too few points: the page says how many are missing
+    assert any("Add 4 more point(s)" in e.value for e in at.error)
+    for n, (x1, x2, label) in enumerate([(-3, -3, 0), (3, 3, 0), (-3, 3, 1), (3, -3, 1), (-2, -2, 0), (2, 2, 0)]):
+        _click(at, x1, x2, label)
+        at.run()
+        if n == 3:  # enough points: the red "Add ... more" message is gone, and the sidebar says where they went
+            assert not at.error, [e.value for e in at.error]
+    assert any(
+        "6 points clicked: 3 for training (dots), 3 for validation (rings)" in c.value for c in at.sidebar.caption
+    )
+    at.button(key="pg_play").click().run()
+    for _ in range(5):  # live frames: the picture, never the clickable chart
+        at.run()
+    assert not at.exception and epoch(at) > 0
+    assert not [c for c in at.get("plotly_chart") if "pgchart_click" in c.proto.id]
+    assert at.get("image"), "the live boundary picture"
+    assert any("Pause to add points" in c.value for c in at.caption)
+    at.button(key="pg_pause").click().run()
+    for _ in range(3):
+        at.run()
+    click_charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "pgchart_click" in c.proto.id]
+    assert len(click_charts) == 1
+    layers = [t for t in click_charts[0]["data"] if t.get("name") == "click"]
+    assert len(layers) == 1, f"{len(layers)} click layers"
+    # Every point shows: the validation ones as rings, even with "Show validation points" off.
+    names = {t.get("name") for t in click_charts[0]["data"]}
+    assert {"train · class 0", "validation · class 0"} <= names, names
+
+
+def test_the_captions_name_every_class_and_the_boundary_keeps_its_axes_when_playing() -> None:
+    """A third class is named (green); the live picture has the paused chart's size, so nothing jumps."""
+    at = open_page("dataset=custom&problem=multiclass")
+    for x1, x2, label in [(-3, -3, 0), (3, 3, 1), (-3, 3, 2), (3, -3, 0), (0, 4, 1), (4, 0, 2)]:
+        _click(at, x1, x2, label)
+    at.run()
+    assert spec_of(at).model.problem == "multiclass" and not at.exception
+    words = " ".join(c.value for c in at.caption)
+    assert "green class 2" in words and "Orange is class 0, blue class 1, green class 2" in words
+    paused = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "pgchart_click" in c.proto.id)
+    layout = paused["layout"]
+    assert (layout["width"], layout["height"]) == (charts_network.FRAME_WIDTH, charts_network.FRAME_HEIGHT)
+    assert layout["xaxis"]["tickvals"] == list(charts_network.FRAME_TICKS) and layout["showlegend"] is False
+    built_in = open_page("dataset=xor")
+    assert "Blue is positive (class 1), orange negative (class 0)" in " ".join(c.value for c in built_in.caption)

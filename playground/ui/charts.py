@@ -173,6 +173,22 @@ def add_points(fig: go.Figure, pts: np.ndarray, labels: np.ndarray, problem: str
         )
 
 
+def whole_number_step(span: int, max_ticks: int = 10) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that puts at most ``max_ticks`` ticks on 0..span."""
+    step = 1
+    while True:
+        for mantissa in (1, 2, 5):
+            if span <= max_ticks * mantissa * step:
+                return mantissa * step
+        step *= 10
+
+
+def whole_epoch_ticks(fig: go.Figure, last_epoch: int) -> go.Figure:
+    """Ticks on the x axis at whole epochs (or steps) only: 0, 1, 2 or 0, 10, 20, …, never 0.5."""
+    fig.update_xaxes(tickmode="linear", tick0=0, dtick=whole_number_step(max(int(last_epoch), 1)), tickformat="d")
+    return fig
+
+
 def curves_figure(
     epochs: Sequence[int],
     train: Sequence[float | None],
@@ -195,4 +211,5 @@ def curves_figure(
         fig.add_vline(x=stop_epoch, line=dict(color="red", dash="dash"), annotation_text=f"stop {stop_epoch}")
     fig.update_xaxes(title_text="epoch", rangemode="tozero", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(title_text=ylabel, type="log" if log_y else "linear", showgrid=True, gridcolor="#eee")
+    whole_epoch_ticks(fig, max(x, default=1))
     return _base_layout(fig, height, title)

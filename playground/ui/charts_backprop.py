@@ -30,7 +30,11 @@ EDGES = (
     ("x1", "h1", "w11"), ("x2", "h1", "w21"), ("x1", "h2", "w12"), ("x2", "h2", "w22"),
     ("h1", "out", "v1"), ("h2", "out", "v2"), ("out", "loss", ""),
 )  # fmt: skip
-WEIGHT_NAME = {"w11": "w₁₁", "w21": "w₂₁", "w12": "w₁₂", "w22": "w₂₂", "v1": "v₁", "v2": "v₂"}
+#: Every parameter's name with Unicode subscripts (the number inputs use these too).
+WEIGHT_NAME = {
+    "w11": "w₁₁", "w21": "w₂₁", "b1": "b₁", "w12": "w₁₂", "w22": "w₂₂", "b2": "b₂", "v1": "v₁", "v2": "v₂", "c": "c",
+}  # fmt: skip
+SUBSCRIPT = {"1": "₁", "2": "₂"}
 HIGHLIGHT = "#f59322"
 FORWARD_COLOR = "#0877bd"
 BACKWARD_COLOR = "#d62728"
@@ -103,15 +107,16 @@ def network_figure(
         notes = []
         if node in ("h1", "h2"):
             j = node[1]
-            notes.append(f"b{'₁' if j == '1' else '₂'} = {_fmt(weights['b' + j])}")
+            sub = SUBSCRIPT[j]  # b₁, z₁, ∂L/∂h₁ for neuron 1
+            notes.append(f"b{sub} = {_fmt(weights['b' + j])}")
             if "z" + j in values:
-                notes.append(f"z{'₁' if j == '1' else '₂'} = {_fmt(values['z' + j])}")
+                notes.append(f"z{sub} = {_fmt(values['z' + j])}")
             if "b" + j in grads:
-                notes.append(f"<span style='color:{BACKWARD_COLOR}'>∂L/∂b = {_fmt(grads['b' + j])}</span>")
+                notes.append(f"<span style='color:{BACKWARD_COLOR}'>∂L/∂b{sub} = {_fmt(grads['b' + j])}</span>")
             if "z" + j in grads:
-                notes.append(f"<span style='color:{BACKWARD_COLOR}'>∂L/∂z = {_fmt(grads['z' + j])}</span>")
+                notes.append(f"<span style='color:{BACKWARD_COLOR}'>∂L/∂z{sub} = {_fmt(grads['z' + j])}</span>")
             if node in grads:
-                notes.append(f"<span style='color:{BACKWARD_COLOR}'>∂L/∂h = {_fmt(grads[node])}</span>")
+                notes.append(f"<span style='color:{BACKWARD_COLOR}'>∂L/∂h{sub} = {_fmt(grads[node])}</span>")
         elif node == "out":
             notes.append(f"c = {_fmt(weights['c'])}")
             if "z" in values:

@@ -63,27 +63,71 @@ def risk_bars_figure(
     example_names: Sequence[str],
     height: int = 340,
 ) -> go.Figure:
-    """Per-example losses as grouped bars, and each loss's mean (the empirical risk) as a dashed line."""
+    """Per-example losses as grouped bars, and each loss's mean (the empirical risk) as a dashed line.
+
+    Each line's label "J = …" sits at the right end above its line. Risks closer than a label's
+    height share one label (equal ones say so once: with two classes CCE is exactly BCE), so no
+    two labels ever cover each other.
+    """
     fig = go.Figure()
+    means = {name: float(finite([risk[name]])[0]) for name in per_example}
+    tallest = 0.0
     for name, values in per_example.items():
         color = LOSS_COLORS.get(name, GREY)
+        bars = finite(values)
+        tallest = max(tallest, float(bars.max(initial=0.0)))
         fig.add_trace(
             go.Bar(
                 x=list(example_names),
-                y=finite(values),
+                y=bars,
                 name=labels.get(name, name),
                 marker_color=color,
                 hovertemplate="%{x}: %{y:.3f}<extra>" + labels.get(name, name) + "</extra>",
             )
         )
-        mean = float(finite([risk[name]])[0])
-        fig.add_hline(
-            y=mean,
-            line=dict(color=color, dash="dash", width=2),
-            annotation_text=f"J = {mean:.3f}",
-            annotation_position="top right",
-            annotation_font_color=color,
-        )
+        fig.add_hline(y=means[name], line=dict(color=color, dash="dash", width=2))
+    # A fixed range makes a label's height known in data units: LABEL_PX of a plot about plot_px tall
+    # (the figure less its margins and the legend above it).
+    plot_px = height - 20 - LEGEND_PX
+    top = max(1.08 * tallest, max(means.values(), default=0.0) / (1.0 - 1.5 * LABEL_PX / plot_px), 0.05)
+    for group in _label_groups(means, gap=top * LABEL_PX / plot_px):
+        fig.add_annotation(
+            x=1.0, xref="paper", xanchor="right", y=max(means[n] for n in group), yref="y", yanchor="bottom",
+            text="\u00a0\u00a0\u00a0".join(_label_text(same, means[same[0]], labels) for same in _same_value(group, means)),
+            showarrow=False, font=dict(size=12, color=GREY), bgcolor="rgba(255,255,255,0.8)",
+        )  # fmt: skip
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text="loss", showgrid=True, gridcolor="#eee", rangemode="tozero")
+    fig.update_yaxes(title_text="loss", showgrid=True, gridcolor="#eee", range=[0.0, top])
     return _base_layout(fig, height)
+
+
+#: A risk label's height in pixels (12 px text and its padding), and the legend's above the plot.
+LABEL_PX = 18
+LEGEND_PX = 30
+
+
+def _label_groups(means: Mapping[str, float], gap: float) -> list[list[str]]:
+    """The losses by risk, bottom up; a risk within ``gap`` of the group below joins that group's label."""
+    groups: list[list[str]] = []
+    for name in sorted(means, key=lambda n: means[n]):
+        if groups and means[name] - means[groups[-1][-1]] < gap:
+            groups[-1].append(name)
+        else:
+            groups.append([name])
+    return groups
+
+
+def _same_value(group: list[str], means: Mapping[str, float]) -> list[list[str]]:
+    """The group's losses gathered by the value their label shows (3 decimals), highest first."""
+    shown: dict[str, list[str]] = {}
+    for name in sorted(group, key=lambda n: -means[n]):
+        shown.setdefault(f"{means[name]:.3f}", []).append(name)
+    return list(shown.values())
+
+
+def _label_text(names: list[str], mean: float, labels: Mapping[str, str]) -> str:
+    """One risk's label: "J = 0.140" in its loss's colour; for equal risks "J = 0.419 · BCE = CCE", names coloured."""
+    if len(names) == 1:
+        return f"<span style='color:{LOSS_COLORS.get(names[0], GREY)}'>J = {mean:.3f}</span>"
+    same = " = ".join(f"<span style='color:{LOSS_COLORS.get(n, GREY)}'>{labels.get(n, n)}</span>" for n in names)
+    return f"J = {mean:.3f} · {same}"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.ui.charts import BLUE, GREY, ORANGE, _base_layout, curves_figure, finite
+from playground.ui.charts import BLUE, GREY, ORANGE, _base_layout, curves_figure, finite, whole_epoch_ticks
 
 GAP = 2  # pixels between tiles of a mosaic
 
@@ -129,11 +129,15 @@ def mistakes_figure(
     return gallery_figure(images, captions, columns=8, tile_px=100)
 
 
-def weights_figure(first_layer: np.ndarray, columns: int = 16, limit: int = 64, height: int | None = None) -> go.Figure:
+def weights_figure(
+    first_layer: np.ndarray, columns: int = 16, limit: int = 128, height: int | None = None
+) -> go.Figure:
     """Each first-layer neuron's 784 weights as a 28x28 image: blue positive, orange negative.
 
     Each neuron is scaled by its own largest |w| so faint and strong neurons are both visible.
+    At most ``limit`` neurons are drawn; the title gives the layer's true width either way.
     """
+    units = len(first_layer)
     w = finite(first_layer)[:limit]
     peak = np.abs(w).reshape(len(w), -1).max(axis=1).reshape(-1, 1, 1) if len(w) else np.ones((0, 1, 1))
     scaled = w / np.maximum(peak, 1e-12)
@@ -152,7 +156,8 @@ def weights_figure(first_layer: np.ndarray, columns: int = 16, limit: int = 64, 
     rows = -(-len(w) // columns)
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1)
-    return _base_layout(fig, height or max(160, 55 * rows + 50), f"What the first layer learned ({len(w)} neurons)")
+    shown = f"{units} neurons" if len(w) == units else f"the first {len(w)} of its {units} neurons"
+    return _base_layout(fig, height or max(160, 55 * rows + 50), f"What the first layer learned ({shown})")
 
 
 def probability_figure(
@@ -236,6 +241,10 @@ def training_figures(
         )
     )
     rate.update_xaxes(title_text="epoch", rangemode="tozero", showgrid=True, gridcolor="#eee")
+    # Log axis labels as 1e-4, never with SI prefixes (100µ).
     rate.update_yaxes(title_text="learning rate", type="log", exponentformat="e", showgrid=True, gridcolor="#eee")
     _mark_epochs(rate, lr_drops, stop_epoch)
+    last = max(epochs, default=1)
+    for fig in (loss, acc, rate):
+        whole_epoch_ticks(fig, last)  # an epoch is a whole number: no 0.5 ticks after one or two epochs
     return loss, acc, _base_layout(rate, height, "Learning rate (drops marked)")

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from playground.ui import charts
 from playground.ui.charts import BLUE, CLASS_COLORS, DIVERGING, ORANGE, finite
@@ -384,3 +384,62 @@ def boundary_picture(
                 draw.ellipse(box, outline=colour, width=2)
     draw.rectangle((0, 0, size - 1, size - 1), outline=(200, 200, 200))
     return np.asarray(picture)
+
+
+#: The playground's boundary has one geometry whether it is the live picture or the paused
+#: interactive chart, so nothing on the page moves when training starts or stops: a figure
+#: ``FRAME_WIDTH`` x ``FRAME_HEIGHT`` px whose square plot area (``FRAME_PLOT`` px) sits at
+#: (``FRAME_LEFT``, ``FRAME_TOP``), ticks every 2 units on both axes, no legend.
+#: 340 px fits the page's right column from a 1400 px wide window up; narrower, both shrink.
+FRAME_WIDTH, FRAME_HEIGHT = 340, 350
+FRAME_LEFT, FRAME_TOP, FRAME_PLOT = 50, 14, 276
+FRAME_TICKS = (-6, -4, -2, 0, 2, 4, 6)
+
+
+def fit_boundary_frame(fig: go.Figure) -> go.Figure:
+    """Give a ``charts.boundary_figure`` the live picture's geometry: fixed size, margins and ticks."""
+    right = FRAME_WIDTH - FRAME_LEFT - FRAME_PLOT
+    bottom = FRAME_HEIGHT - FRAME_TOP - FRAME_PLOT
+    fig.update_layout(
+        width=FRAME_WIDTH, height=FRAME_HEIGHT, autosize=False, showlegend=False,
+        margin=dict(l=FRAME_LEFT, r=right, t=FRAME_TOP, b=bottom, pad=0),
+    )  # fmt: skip
+    fig.update_xaxes(tickvals=list(FRAME_TICKS), ticks="outside", ticklen=4, constrain="domain", automargin=False)
+    fig.update_yaxes(tickvals=list(FRAME_TICKS), ticks="outside", ticklen=4, constrain="domain", automargin=False)
+    return fig
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def framed_picture(plot: np.ndarray, domain: float = 6.0) -> np.ndarray:
+    """The boundary picture with the axes, ticks and titles of the paused chart (RGB uint8).
+
+    ``plot`` is a ``boundary_picture`` (any size, resized to the plot area). The result is
+    FRAME_HEIGHT x FRAME_WIDTH; the chart it stands in for has no legend (the caption says
+    what the markers mean), so the two line up pixel for pixel.
+    """
+    canvas = Image.new("RGB", (FRAME_WIDTH, FRAME_HEIGHT), (255, 255, 255))
+    inner = Image.fromarray(np.ascontiguousarray(plot)).resize((FRAME_PLOT, FRAME_PLOT), Image.Resampling.BILINEAR)
+    canvas.paste(inner, (FRAME_LEFT, FRAME_TOP))
+    draw = ImageDraw.Draw(canvas)
+    grey, ink, small = (68, 68, 68), (42, 63, 95), _font(12)
+    bottom = FRAME_TOP + FRAME_PLOT
+    for tick in FRAME_TICKS:
+        # Data coordinate -> pixel: x grows to the right, x2 grows upwards.
+        px = FRAME_LEFT + (tick + domain) / (2 * domain) * (FRAME_PLOT - 1)
+        py = FRAME_TOP + (domain - tick) / (2 * domain) * (FRAME_PLOT - 1)
+        label = str(tick)  # a plain hyphen: Pillow's bundled font has no minus sign nor subscripts
+        draw.line((px, bottom, px, bottom + 4), fill=grey)
+        draw.text((px, bottom + 6), label, fill=ink, font=small, anchor="mt")
+        draw.line((FRAME_LEFT - 4, py, FRAME_LEFT, py), fill=grey)
+        draw.text((FRAME_LEFT - 7, py), label, fill=ink, font=small, anchor="rm")
+    title, sub = _font(14), _font(10)
+    for (x, y), index in (
+        ((FRAME_LEFT + FRAME_PLOT / 2 - 4, bottom + 24), "1"),
+        ((10, FRAME_TOP + FRAME_PLOT / 2 - 8), "2"),
+    ):
+        draw.text((x, y), "x", fill=ink, font=title, anchor="lt")  # x₁ and x₂, the subscript drawn smaller and lower
+        draw.text((x + draw.textlength("x", font=title) + 1, y + 6), index, fill=ink, font=sub, anchor="lt")
+    return np.asarray(canvas)

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.colors import sample_colorscale
 
-from playground.ui.charts import _base_layout, finite
+from playground.ui.charts import _base_layout, finite, whole_number_step
 
 OPTIMIZER_COLORS = {
     "sgd": "#d62728",
@@ -117,11 +117,13 @@ def race_figure(
     height: int = 520,
     title: str | None = None,
     dashes: Sequence[str] | None = None,
+    lrs: Sequence[float] | None = None,
 ) -> go.Figure:
     """Contours of the loss with each optimizer's path; with ``animate`` the paths grow step by step.
 
     Each path has three traces: its line so far, its current point, and an ✕ where it
     diverged (clamped to the map's edge, shown once the animation reaches that step).
+    ``lrs`` (one per path, or one for all) is written above the legend: which η each walk uses.
     """
     fig = FramedFigure()
     # The loss is a background image (colour bands: filled contours), not a trace: during a
@@ -144,12 +146,15 @@ def race_figure(
         )
     clean = [finite(p, limit=1e6).reshape(-1, 2) for p in paths]
     first_path_trace = len(fig.data)
-    for label, xy, color, dash in zip(labels, clean, colors, dashes or ["solid"] * len(clean), strict=True):
+    per_path = list(lrs) if lrs is not None and len(lrs) == len(clean) else [None] * len(clean)
+    dash_styles = dashes or ["solid"] * len(clean)
+    for label, xy, color, dash, lr in zip(labels, clean, colors, dash_styles, per_path, strict=True):
+        hover = label if lr is None else f"{label} (η = {lr:g})"
         fig.add_trace(
             go.Scatter(
                 x=xy[:, 0], y=xy[:, 1], mode="lines" if animate else "lines+markers", name=label,
                 line=dict(color=color, width=2.5, dash=dash), marker=dict(size=5, color=color),
-                hovertemplate=label + ": step %{pointNumber}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
+                hovertemplate=hover + ": step %{pointNumber}<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
             )
         )  # fmt: skip
     # one trace holds every path's current point: one restyle per frame instead of one per path
@@ -187,12 +192,29 @@ def race_figure(
         scaleratio=1,
         constrain="domain",
     )
-    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0))
     longest = max((len(xy) for xy in clean), default=1)
     _base_layout(fig, height, title)
+    if lrs:
+        # the legend's own title, above its entries: Plotly makes room for the whole legend, so nothing overlaps
+        fig.update_layout(legend_title=dict(text=lr_legend_title(labels, lrs, colors), side="top", font=dict(size=13)))
     if animate and longest > 1:
         _add_frames(fig, clean, first_path_trace, divergence_traces, longest)
     return fig
+
+
+def lr_legend_title(labels: Sequence[str], lrs: Sequence[float], colors: Sequence[str], per_line: int = 3) -> str:
+    """Which learning rate each walk uses: "η = 0.01 for every optimizer" when they share one, else one entry each.
+
+    Each entry is "Adam (η = 0.2)" in its walk's colour, ``per_line`` entries to a line.
+    """
+    if len(set(lrs)) == 1:
+        return f"η = {lrs[0]:g}" + (" for every optimizer" if len(labels) > 1 and len(lrs) > 1 else "")
+    entries = [
+        f"<span style='color:{color}'>{label} (η = {lr:g})</span>"
+        for label, lr, color in zip(labels, lrs, colors, strict=True)
+    ]
+    lines = [" · ".join(entries[i : i + per_line]) for i in range(0, len(entries), per_line)]
+    return "<br>".join(lines)
 
 
 def typed(arr: np.ndarray, dtype: str = "<f4") -> dict[str, str]:
@@ -321,6 +343,15 @@ def loss_steps_figure(
                     textposition="top left", hoverinfo="skip",
                 )
             )  # fmt: skip
-    fig.update_xaxes(title_text="step", rangemode="tozero", showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(title_text="loss − minimum (log scale)", type="log", showgrid=True, gridcolor="#eee")
+    longest = max((len(loss) for loss in losses), default=1)
+    # whole steps only: ticks every 1, 2, 5, 10, … steps, at most about ten of them
+    fig.update_xaxes(
+        title_text="step", rangemode="tozero", showgrid=True, gridcolor="#eee",
+        tickmode="linear", tick0=0, dtick=whole_number_step(longest - 1), tickformat="d",
+    )  # fmt: skip
+    # powers of ten (10⁻¹²), never SI prefixes (1p, 1n, 1μ): a loss is not a quantity with units
+    fig.update_yaxes(
+        title_text="loss − minimum (log scale)", type="log", showgrid=True, gridcolor="#eee",
+        exponentformat="power", showexponent="all",
+    )  # fmt: skip
     return _base_layout(fig, height, title)

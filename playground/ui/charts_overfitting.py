@@ -22,7 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.ui.charts import TRAIN_COLOR, VAL_COLOR, _base_layout, boundary_figure, finite, finite_or_none
+from playground.ui.charts import (
+    TRAIN_COLOR,
+    VAL_COLOR,
+    _base_layout,
+    boundary_figure,
+    finite,
+    finite_or_none,
+    whole_epoch_ticks,
+)
 
 GAP_FILL = "rgba(255, 127, 14, 0.18)"
 BEST_COLOR = "#2ca02c"
@@ -148,6 +156,7 @@ def gap_figure(
     # Loss and accuracy charts of one run share their epoch axis: 0 to the planned (or last) epoch.
     right = max([*x, x_max or 0]) or 1
     fig.update_xaxes(title_text="epoch", range=[0, right], showgrid=True, gridcolor="#eee")
+    whole_epoch_ticks(fig, right)
     y_range = [0, 1.02] if ylabel == "accuracy" else (None if x else [0, 1])
     fig.update_layout(yaxis=dict(title_text=ylabel, rangemode="tozero", range=y_range, showgrid=True, gridcolor="#eee"))
     return _base_layout(fig, height, title)
@@ -220,6 +229,7 @@ def overlay_figure(
                 )
             )
     fig.update_xaxes(title_text="epoch", rangemode="tozero", showgrid=True, gridcolor="#eee")
+    whole_epoch_ticks(fig, max((max(r.epochs, default=1) for r in runs), default=1))
     fig.update_yaxes(title_text=ylabel, rangemode="tozero", showgrid=True, gridcolor="#eee")
     fig = _base_layout(fig, height, title)
     # Run names are long: the legend goes below the chart, one run per line.

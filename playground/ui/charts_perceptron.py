@@ -3,7 +3,9 @@
 * ``plane_figure``: the input plane shaded by ŷ, the boundary line
   w0 + w1·x1 + w2·x2 = 0, the current input point and/or data points;
 * ``activation_figure``: an activation and its derivative;
-* ``gradient_figure``: the gradient's size per layer, one line per activation.
+* ``gradient_figure``: the gradient's size per layer, one line per activation;
+* ``loss_figure``: the training curves from 0 up, over whole epochs
+  (``charts.curves_figure`` ticks at whole epochs).
 
 No ``st.`` calls and no torch. Everything passes through ``charts.finite`` so
 no NaN or infinity reaches a chart.
@@ -11,12 +13,12 @@ no NaN or infinity reaches a chart.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.ui.charts import BLUE, DIVERGING, ORANGE, _base_layout, add_points, finite
+from playground.ui.charts import BLUE, DIVERGING, ORANGE, _base_layout, add_points, curves_figure, finite
 
 LINE_COLOR = "#222222"
 DERIVATIVE_COLOR = "#d62728"
@@ -144,7 +146,17 @@ def gradient_figure(norms: Mapping[str, np.ndarray], labels: Mapping[str, str], 
     fig.update_xaxes(
         title_text="layer (1 = nearest the input)", dtick=1 if max(map(len, norms.values()), default=0) <= 15 else 2
     )
+    # Log axis labels as 1e-12, never with SI prefixes (1p, 1n, 1µ).
     fig.update_yaxes(
         title_text="gradient size ‖∂L/∂W‖", type="log", showgrid=True, gridcolor="#eee", exponentformat="e"
     )
     return _base_layout(fig, height)
+
+
+def loss_figure(
+    epochs: Sequence[int], train: Sequence[float | None], val: Sequence[float | None], height: int = 420
+) -> go.Figure:
+    """Training and validation loss over the epochs, from 0 up: a stuck loss (xor: ln 2 ≈ 0.693) looks flat."""
+    fig = curves_figure(epochs, train, val, height=height)
+    fig.update_yaxes(rangemode="tozero")
+    return fig

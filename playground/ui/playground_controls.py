@@ -230,7 +230,8 @@ def play() -> None:
     state.pop("pg:message")
     found = state.get("pg:trainer", lambda: None)
     if found is None:
-        say(state.get("pg:data_problem", lambda: "There is no data to train on yet."))
+        # Shown while there is still no data ("Add 4 more point(s)"), gone once there is enough.
+        state.put("pg:play_refused", True)
     elif found.done:
         say(
             found.status_text()
@@ -274,7 +275,10 @@ def reset(new_weights: bool = False) -> None:
     state.pop("pg:message")
     found = state.get("pg:trainer", lambda: None)
     if found is not None:
-        found.reinitialize() if new_weights else found.reset()
+        if new_weights:
+            found.reinitialize()
+        else:
+            found.reset()
     if was_running:
         st.rerun()  # as Pause
 
@@ -318,6 +322,8 @@ def add_clicked_point(chart_key: str) -> None:
     refused = points().add(x1, x2, int(_value("click_class") or 0))
     if refused:
         say(refused)
+    else:
+        state.pop("pg:message")  # "Add 4 more point(s)" and the like are answered by the click
     current = spec()
     if points().num_classes > 2 and current.model.problem == "binary":
         current = playground_data.with_problem(current, "multiclass")
@@ -442,7 +448,12 @@ def _custom_data_controls() -> None:
     sb = st.sidebar
     found = points()
     source = "clicked" if found.source == "clicks" else f"from {found.source}"
-    sb.caption(f"{len(found)} points {source}. Click on the plot to add a point of the class below.")
+    words = f"{len(found)} points {source}"
+    if len(found) >= playground_data.MIN_POINTS:
+        # Say where every point goes: the validation split holds some out (drawn as rings).
+        n_train, n_val = datasets.split_counts(len(found), spec().data.validation_split)
+        words += f": {n_train} for training (dots), {n_val} for validation (rings)"
+    sb.caption(f"{words}. Click on the plot to add a point of the class below.")
     if state.visible("click_class"):
         state.get(key("click_class"), lambda: 0)
         sb.radio("Class of the next point", (0, 1, 2), key=key("click_class"), horizontal=True,

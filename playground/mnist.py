@@ -7,7 +7,9 @@ Where the files are looked for, in order:
 
 1. ``$PLAYGROUND_DATA_DIR`` (the folder itself, or its ``mnist/`` / ``fashion_mnist/`` subfolder);
 2. the user cache ``~/.cache/playground/<name>`` (or ``$XDG_CACHE_HOME``);
-3. for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist`` (Debian's dataset-fashion-mnist).
+3. for MNIST, the copy shipped in the package (``playground/data/mnist``, see its SOURCE.md), so
+   the app and the command line work offline and a restarted hosted app starts at once;
+   for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist`` (Debian's dataset-fashion-mnist).
 
 When they are absent they are downloaded into the user cache from the
 canonical mirrors, with progress; when that fails (no network) ``DataMissing``
@@ -53,6 +55,9 @@ class Source:
     system_dirs: tuple[str, ...] = ()
 
 
+#: MNIST ships with the package (about 11 MB of gzip files, with their credit in SOURCE.md).
+SHIPPED_MNIST = Path(__file__).resolve().parent / "data" / "mnist"
+
 SOURCES: dict[str, Source] = {
     "mnist": Source(
         title="MNIST",
@@ -85,6 +90,7 @@ SOURCES: dict[str, Source] = {
             ),
         ),
         class_names=tuple(str(d) for d in range(10)),
+        system_dirs=(str(SHIPPED_MNIST),),
     ),
     "fashion_mnist": Source(
         title="Fashion-MNIST",

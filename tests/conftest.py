@@ -1,7 +1,8 @@
-"""Shared fixtures: real MNIST from ../shared/data/mnist, one torch thread.
+"""Shared fixtures: real MNIST (the copy shipped in ``playground/data/mnist``), one torch thread.
 
-A user's clone has no ../shared: there the tests that need MNIST skip with a
-clear reason. Under CI (CI=true) missing data is a failure, not a skip.
+``$PLAYGROUND_TEST_MNIST`` points the tests at another folder of the four IDX
+files. When the folder lacks them the tests that need MNIST skip with a clear
+reason; under CI (CI=true) missing data is a failure, not a skip.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-MNIST_DIR = Path(os.environ.get("PLAYGROUND_TEST_MNIST", ROOT.parent / "shared" / "data" / "mnist"))
+MNIST_DIR = Path(os.environ.get("PLAYGROUND_TEST_MNIST", ROOT / "playground" / "data" / "mnist"))
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",

@@ -60,9 +60,28 @@ def test_corrupt_files_are_rejected(mnist_dir: Path, tmp_path: Path, damage: str
         mnist.load_arrays("mnist", download_missing=False, data_dir=tmp_path)
 
 
+def without_shipped_copy(monkeypatch: pytest.MonkeyPatch, **changes: object) -> None:
+    """MNIST as if the package shipped no copy: the downloader's path (for Fashion-MNIST, and old installs)."""
+    monkeypatch.setitem(mnist.SOURCES, "mnist", dataclasses.replace(mnist.SOURCES["mnist"], system_dirs=(), **changes))
+
+
+def test_the_shipped_copy_is_found_offline_with_its_credit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh machine (empty cache, no PLAYGROUND_DATA_DIR, no network) reads the MNIST files shipped in the package."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("PLAYGROUND_DATA_DIR", raising=False)
+    found = mnist.find_files("mnist")
+    assert found is not None and all(p.parent == mnist.SHIPPED_MNIST for p in found)
+    arrays = mnist.load_arrays("mnist", download_missing=False)
+    assert arrays.train_images.shape == (60000, 28, 28) and arrays.test_labels.shape == (10000,)
+    credit = (mnist.SHIPPED_MNIST / "SOURCE.md").read_text()
+    assert "Yann LeCun, Corinna Cortes and Christopher J. C. Burges" in credit
+    assert not (tmp_path / "cache").exists()  # nothing was downloaded
+
+
 def test_missing_files_say_where_to_put_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("PLAYGROUND_DATA_DIR", raising=False)
+    without_shipped_copy(monkeypatch)
     with pytest.raises(mnist.DataMissing) as err:
         mnist.load_arrays("mnist", download_missing=False, data_dir=tmp_path / "empty")
     message = str(err.value)
@@ -91,8 +110,7 @@ def test_download_from_mirror_with_progress(local_mirror: str, tmp_path: Path, m
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.delenv("PLAYGROUND_DATA_DIR", raising=False)
     dead = "http://127.0.0.1:9/"  # nothing listens: the loader moves on to the next mirror
-    source = dataclasses.replace(mnist.SOURCES["mnist"], mirrors=(dead, local_mirror))
-    monkeypatch.setitem(mnist.SOURCES, "mnist", source)
+    without_shipped_copy(monkeypatch, mirrors=(dead, local_mirror))
     seen: list[tuple[str, float]] = []
     arrays = mnist.load_arrays("mnist", progress=lambda name, frac: seen.append((name, frac)))
     assert arrays.train_images.shape == (60000, 28, 28)
@@ -104,8 +122,7 @@ def test_download_from_mirror_with_progress(local_mirror: str, tmp_path: Path, m
 def test_download_failure_is_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("PLAYGROUND_DATA_DIR", raising=False)
-    source = dataclasses.replace(mnist.SOURCES["mnist"], mirrors=("http://127.0.0.1:9/",))
-    monkeypatch.setitem(mnist.SOURCES, "mnist", source)
+    without_shipped_copy(monkeypatch, mirrors=("http://127.0.0.1:9/",))
     with pytest.raises(mnist.DataMissing, match="could not be downloaded"):
         mnist.load_arrays("mnist")
 

@@ -65,9 +65,6 @@ class StreamlitServer:
         self.log_path = ROOT / "artifacts" / f"server-{self.port}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(env_extra or {})}
-        mnist = ROOT.parent / "shared" / "data" / "mnist"
-        if mnist.is_dir():
-            env.setdefault("PLAYGROUND_DATA_DIR", str(mnist))
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [

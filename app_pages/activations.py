@@ -9,15 +9,16 @@
 import numpy as np
 import streamlit as st
 
-from playground import perceptron as pc
+from playground.lessons import activations as lesson
+from playground.lessons.perceptron import fmt
 from playground.spec import Spec
 from playground.ui import state, widgets
-from playground.ui.charts_perceptron import activation_figure, gradient_figure
+from playground.ui.charts.perceptron import activation_figure, gradient_figure
 
 PAGE = "activations"
 Z = np.linspace(-6.0, 6.0, 241)  # the z axis of every activation chart
 
-depth_from_link, link_notices = state.get("activations:link", lambda: pc.parse_depth(state.query_params()))
+depth_from_link, link_notices = state.get("activations:link", lambda: lesson.parse_depth(state.query_params()))
 
 st.title("2 · Activation functions")
 widgets.page_header(PAGE)
@@ -34,19 +35,21 @@ name = "sigmoid"
 if state.visible("activation"):
     name = st.radio(
         "Activation",
-        pc.PLOT_ACTIVATIONS,
-        format_func=pc.LABELS.__getitem__,
+        lesson.PLOT_ACTIVATIONS,
+        format_func=lesson.LABELS.__getitem__,
         horizontal=True,
         key="act_name",
     )
-slope = pc.LEAKY_SLOPE
+slope = lesson.LEAKY_SLOPE
 if name == "leaky_relu" and state.visible("slope"):
-    slope = st.slider("Leaky ReLU slope α for z < 0", 0.01, 0.5, pc.LEAKY_SLOPE, step=0.01, key="act_slope")
-values, derivatives = pc.curve(name, Z, slope)
-facts = pc.FACTS[name]
+    slope = st.slider("Leaky ReLU slope α for z < 0", 0.01, 0.5, lesson.LEAKY_SLOPE, step=0.01, key="act_slope")
+values, derivatives = lesson.curve(name, Z, slope)
+facts = lesson.FACTS[name]
 chart_col, facts_col = st.columns([3, 2], gap="large")
 chart_col.plotly_chart(
-    activation_figure(Z, values, derivatives, name, pc.LABELS[name]), key="act_chart", config={"displayModeBar": False}
+    activation_figure(Z, values, derivatives, name, lesson.LABELS[name]),
+    key="act_chart",
+    config={"displayModeBar": False},
 )
 with facts_col:
     st.latex(facts.formula)
@@ -55,18 +58,18 @@ with facts_col:
         f"- **Output range:** {facts.output_range}\n"
         f"- **Zero-centred:** {'yes' if facts.zero_centred else 'no'}\n"
         f"- **Sparse (exact zeros):** {'yes' if facts.sparse else 'no'}\n"
-        f"- **Largest derivative:** {pc.fmt(float(np.max(derivatives)), 3)}\n\n"
+        f"- **Largest derivative:** {fmt(float(np.max(derivatives)), 3)}\n\n"
         f"{facts.note}"
     )
 
 with st.expander("All five side by side", icon=":material/table_chart:"):
     rows = []
-    for other in pc.PLOT_ACTIVATIONS:
-        f = pc.FACTS[other]
-        _v, d = pc.curve(other, Z, slope)
+    for other in lesson.PLOT_ACTIVATIONS:
+        f = lesson.FACTS[other]
+        _v, d = lesson.curve(other, Z, slope)
         rows.append(
             {
-                "activation": pc.LABELS[other],
+                "activation": lesson.LABELS[other],
                 "output range": f.output_range,
                 "zero-centred": "yes" if f.zero_centred else "no",
                 "sparse": "yes" if f.sparse else "no",
@@ -87,16 +90,16 @@ st.markdown(
 state.get("act_depth", lambda: depth_from_link)
 depth = depth_from_link
 if state.visible("depth"):
-    depth = st.slider("Number of layers", pc.DEPTH_MIN, pc.DEPTH_MAX, step=1, key="act_depth")
-norms = {act: pc.gradient_per_layer(act, depth) for act in ("sigmoid", "tanh", "relu")}
-st.plotly_chart(gradient_figure(norms, pc.LABELS), key="act_gradients", config={"displayModeBar": False})
+    depth = st.slider("Number of layers", lesson.DEPTH_MIN, lesson.DEPTH_MAX, step=1, key="act_depth")
+norms = {act: lesson.gradient_per_layer(act, depth) for act in ("sigmoid", "tanh", "relu")}
+st.plotly_chart(gradient_figure(norms, lesson.LABELS), key="act_gradients", config={"displayModeBar": False})
 ratio = {act: float(v[0] / v[-1]) if v[-1] > 0 else 0.0 for act, v in norms.items()}
 c1, c2, c3 = st.columns(3)
 for col, act in zip((c1, c2, c3), norms, strict=True):
-    col.metric(f"{pc.LABELS[act]}: first layer / last layer", f"{ratio[act]:.1e}")
+    col.metric(f"{lesson.LABELS[act]}: first layer / last layer", f"{ratio[act]:.1e}")
 st.caption(
     f"{depth} dense layers of 32 units with the same glorot-uniform weights (Keras's default) and 128 random "
     "inputs; the size is the norm of ∂L/∂W for each layer's weights, computed by autograd."
 )
 state.put("activations:depth", depth)
-state.write_url(Spec(), Spec(), extra={"depth": str(depth)} if depth != pc.DEPTH_DEFAULT else None)
+state.write_url(Spec(), Spec(), extra={"depth": str(depth)} if depth != lesson.DEPTH_DEFAULT else None)

@@ -1,10 +1,10 @@
 """Backpropagation page: a 2-2-1 network and one example, forward node by node, backward edge by edge.
 
-Every number comes from ``playground.backprop`` (checked against torch.autograd in the tests);
-the diagram from ``playground.ui.charts_backprop``. Step forward and back with the buttons or
+Every number comes from ``playground.lessons.backprop`` (checked against torch.autograd in the tests);
+the diagram from ``playground.ui.charts.backprop``. Step forward and back with the buttons or
 the slider; at the end, one gradient-descent update and the loss before and after.
 
-Link parameters (``playground.backprop.LINK_KEYS``): the nine parameters w11 … c, the example x1, x2, y,
+Link parameters (``playground.lessons.backprop.LINK_KEYS``): the nine parameters w11 … c, the example x1, x2, y,
 lr, activation, loss, step and seed; a bad value falls back to its default with a notice.
 """
 
@@ -17,9 +17,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import backprop as bp
+from playground.lessons import backprop as bp
 from playground.spec import Spec
-from playground.ui import charts_backprop, state, widgets
+from playground.ui import state, widgets
+from playground.ui.charts import backprop as charts_backprop
 
 PAGE = "backprop"
 WEIGHT_KEYS = {name: f"bp_{name}" for name in bp.PARAMS}

@@ -1,6 +1,6 @@
 """Loss functions page: BCE, CCE and MSE against the prediction, and the empirical risk of a small dataset.
 
-Link parameter: ``target`` (0 or 1). All numbers come from ``playground.loss_functions``.
+Link parameter: ``target`` (0 or 1). All numbers come from ``playground.lessons.losses``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from playground import loss_functions as lf
+from playground.lessons import losses as lf
 from playground.spec import Spec
-from playground.ui import charts_losses, state, widgets
+from playground.ui import state, widgets
+from playground.ui.charts import losses as charts_losses
 
 PAGE = "losses"
 N = len(lf.EXAMPLE_TARGETS)

@@ -2,7 +2,7 @@
 
 Set up the recipe (sidebar), train it live one epoch per frame, read the test
 results, try the network on a drawn digit or a test image, and keep the model
-as a .safetensors file. All numbers come from ``playground.mnist_tools`` and
+as a .safetensors file. All numbers come from ``playground.lessons.mnist`` and
 the trainer; the images are loaded once per server (read-only arrays).
 """
 
@@ -15,13 +15,13 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from playground import mnist
-from playground import mnist_tools as mt
 from playground.datasets import Dataset
 from playground.device import describe, resolve_device
+from playground.lessons import mnist as mt
 from playground.spec import Spec
 from playground.trainer import Trainer
-from playground.ui import charts_mnist as charts
 from playground.ui import live, state, widgets
+from playground.ui.charts import mnist as charts
 
 PAGE = "mnist"
 DEFAULT = mt.default_spec()

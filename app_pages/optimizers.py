@@ -1,8 +1,8 @@
 """Gradient descent & optimizers page: walks down 2-D loss surfaces, the learning-rate lesson, mini-batches.
 
 Link parameters: ``surface``, ``optimizers`` (comma list), ``lr``, ``lesson=learning_rate``.
-Every path comes from ``playground.optim_paths`` (torch.optim's own updates); charts from
-``playground.ui.charts_optim``. A walk that diverges is cut there and reported.
+Every path comes from ``playground.lessons.gradient_descent`` (torch.optim's own updates); charts from
+``playground.ui.charts.gradient_descent``. A walk that diverges is cut there and reported.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Any
 
 import streamlit as st
 
-from playground import optim_paths as op
+from playground.lessons import gradient_descent as op
 from playground.spec import Spec
-from playground.ui import charts_optim, state, widgets
+from playground.ui import state, widgets
+from playground.ui.charts import gradient_descent as charts_optim
 
 PAGE = "optimizers"
 EPS_OPTIONS = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3)

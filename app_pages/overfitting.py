@@ -5,7 +5,7 @@ The sidebar holds the data, the network and each remedy of the lecture
 URL. Play trains live in a fragment: the loss curves with the gap shaded and
 the decision boundary beside them. Each finished run is kept (up to ten) to
 overlay, to compare boundaries and to download as CSV. All numbers come from
-``playground.overfitting``.
+``playground.lessons.overfitting``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from playground import datasets
-from playground import overfitting as of
+from playground.lessons import overfitting as of
 from playground.spec import SpecError
 from playground.trainer import STOP_DIVERGED, Trainer
-from playground.ui import charts, live, state, widgets
-from playground.ui import charts_overfitting as co
+from playground.ui import live, state, widgets
+from playground.ui.charts import base as charts
+from playground.ui.charts import overfitting as co
 
 FRAME_SECONDS = 0.15
 #: Epochs per live frame by default: the 200 epochs of the default take about 20 frames.

@@ -10,33 +10,34 @@ import functools
 
 import streamlit as st
 
-from playground import perceptron as pc
+from playground.lessons import activations
+from playground.lessons import perceptron as lesson
 from playground.spec import OPTIMIZERS
 from playground.trainer import Trainer
 from playground.ui import live, state, widgets
-from playground.ui.charts_perceptron import loss_figure, plane_figure
+from playground.ui.charts.perceptron import loss_figure, plane_figure
 
 PAGE = "perceptron"
-DEFAULT = pc.default_training_spec()
+DEFAULT = lesson.default_training_spec()
 XOR_PRESET = "/playground?dataset=xor&hidden=4&activation=tanh&lr=0.03"
 FRAME_SECONDS = 0.2  # one live frame (one or a few epochs) every 0.2 s
 TRAIN_DOMAIN = 6.0  # the data sets live in [-6, 6]²
-LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, pc.MAX_LR)
+LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, lesson.MAX_LR)
 #: Slider read-out: 4 significant digits, so a learned -0.0156 shows as -0.0156 (not "-0.0"), 3.5 as 3.5.
 SLIDER_FORMAT = "%.4g"
 
 
-def _first_visit() -> tuple[pc.Neuron, list[str]]:
+def _first_visit() -> tuple[lesson.Neuron, list[str]]:
     """The neuron and training spec a link asks for, with a notice per bad parameter."""
-    neuron, notices = pc.parse_neuron(state.query_params())
-    spec, more = pc.link_spec(state.query_params(), DEFAULT)  # its notices name this page's data sets only
+    neuron, notices = lesson.parse_neuron(state.query_params())
+    spec, more = lesson.link_spec(state.query_params(), DEFAULT)  # its notices name this page's data sets only
     state.set_page_spec(PAGE, spec, DEFAULT)
     return neuron, notices + more
 
 
 link_neuron, link_notices = state.get("perceptron:link", _first_visit)
 link_lr = min(state.get("perceptron:link_lr", lambda: state.page_spec(PAGE, DEFAULT).train.lr), max(LR_CHOICES))
-neuron: pc.Neuron = state.get("perceptron:neuron", lambda: link_neuron)
+neuron: lesson.Neuron = state.get("perceptron:neuron", lambda: link_neuron)
 spec = state.page_spec(PAGE, DEFAULT)
 
 st.title("1 · The perceptron")
@@ -66,28 +67,30 @@ with left:
         state.get(key, functools.partial(getattr, neuron, name))
         values[name] = getattr(neuron, name)
         if state.visible(name):
-            lim = pc.WEIGHT_LIMIT
+            lim = lesson.WEIGHT_LIMIT
             values[name] = st.slider(label, -lim, lim, step=0.1, format=SLIDER_FORMAT, key=key)
     g = neuron.g
     state.get("pc_g", lambda: neuron.g)
     if state.visible("g"):
-        g = st.radio("Activation g", pc.ACTIVATIONS, format_func=pc.LABELS.__getitem__, horizontal=True, key="pc_g")
-    neuron = pc.Neuron(g=g, **values)
+        g = st.radio(
+            "Activation g", lesson.ACTIVATIONS, format_func=activations.LABELS.__getitem__, horizontal=True, key="pc_g"
+        )
+    neuron = lesson.Neuron(g=g, **values)
     state.put("perceptron:neuron", neuron)
 
 # -- 2. The forward pass with the numbers, and the plane.
 with right:
     st.subheader("Forward pass")
-    z_line, y_line = pc.forward_latex(neuron)
+    z_line, y_line = lesson.forward_latex(neuron)
     st.latex(z_line)
     st.latex(y_line)
     m1, m2, m3 = st.columns(3)
-    m1.metric("z (weighted sum + bias)", pc.fmt(neuron.z))
-    m2.metric("ŷ = g(z)", pc.fmt_output(neuron.y_hat))
+    m1.metric("z (weighted sum + bias)", lesson.fmt(neuron.z))
+    m2.metric("ŷ = g(z)", lesson.fmt_output(neuron.y_hat))
     m3.metric("side of the line", "z ≥ 0: class 1" if neuron.z >= 0 else "z < 0: class 0")
-    axis, y_hat = pc.output_grid(neuron, pc.WEIGHT_LIMIT)
-    segment = pc.boundary_segment(neuron.w0, neuron.w1, neuron.w2, pc.WEIGHT_LIMIT)
-    line_text = f"{pc.fmt(neuron.w0)} + {pc.fmt_factor(neuron.w1)}·x₁ + {pc.fmt_factor(neuron.w2)}·x₂ = 0"
+    axis, y_hat = lesson.output_grid(neuron, lesson.WEIGHT_LIMIT)
+    segment = lesson.boundary_segment(neuron.w0, neuron.w1, neuron.w2, lesson.WEIGHT_LIMIT)
+    line_text = f"{lesson.fmt(neuron.w0)} + {lesson.fmt_factor(neuron.w1)}·x₁ + {lesson.fmt_factor(neuron.w2)}·x₂ = 0"
     st.caption(
         f"The decision boundary is the line where z = 0: **{line_text}**. "
         "The plane is shaded by ŷ (orange: low, blue: high); the star is your input."
@@ -97,10 +100,10 @@ with right:
     fig = plane_figure(
         axis,
         y_hat,
-        pc.shading_range(neuron.g, y_hat),
+        lesson.shading_range(neuron.g, y_hat),
         segment,
         point=(neuron.x1, neuron.x2),
-        point_label=f"ŷ = {pc.fmt_output(neuron.y_hat)}",
+        point_label=f"ŷ = {lesson.fmt_output(neuron.y_hat)}",
         height=430,
     )
     st.plotly_chart(fig, key="pc_plane", config={"displayModeBar": False})
@@ -141,9 +144,9 @@ def _reset() -> None:
 
 def _use_trained() -> None:
     """The learned weights into the sliders as they are (not rounded to the slider's step of 0.1)."""
-    trained = pc.trained_neuron(_trainer().weights())
+    trained = lesson.trained_neuron(_trainer().weights())
     for name in ("w0", "w1", "w2"):
-        state.put(f"pc_{name}", pc.weight_value(getattr(trained, name)))
+        state.put(f"pc_{name}", lesson.weight_value(getattr(trained, name)))
 
 
 c1, c2, c3 = st.columns(3)
@@ -152,8 +155,8 @@ if state.visible("dataset"):
     state.get("pc_dataset", lambda: spec.data.dataset)
     changes["dataset"] = c1.selectbox(
         "Data set",
-        tuple(pc.TRAIN_DATASETS),
-        format_func=pc.TRAIN_DATASETS.__getitem__,
+        tuple(lesson.TRAIN_DATASETS),
+        format_func=lesson.TRAIN_DATASETS.__getitem__,
         key="pc_dataset",
         on_change=_stop,
     )
@@ -164,7 +167,7 @@ if state.visible("lr"):
     lr_choices = sorted({*LR_CHOICES, link_lr})  # a link's own rate stays selectable
     state.get("pc_lr", lambda: spec.train.lr if spec.train.lr in lr_choices else link_lr)
     changes["lr"] = c3.select_slider("Learning rate", lr_choices, key="pc_lr")
-spec, _ = pc.perceptron_spec(spec.replace(**changes))
+spec, _ = lesson.perceptron_spec(spec.replace(**changes))
 state.set_page_spec(PAGE, spec, DEFAULT, extra=neuron.params())
 
 trainer = _trainer()
@@ -188,7 +191,7 @@ if state.visible("reset"):
 if state.visible("use_weights"):
     b4.button("Use these weights above", icon=":material/north:", key="pc_use", on_click=_use_trained, width="stretch")
 
-why_not = pc.why_one_line_fails(spec.data.dataset)
+why_not = lesson.why_one_line_fails(spec.data.dataset)
 if why_not:
     st.info(why_not, icon=":material/block:")
     link = widgets.same_tab_link(XOR_PRESET, "Open the network playground that solves xor")
@@ -213,7 +216,7 @@ def training_frame() -> None:
     if state.get("perceptron:running", lambda: False) and trainer.done:
         _stop()
         st.rerun()  # a full rerun stops this fragment's timer
-    learned = pc.trained_neuron(trainer.weights())
+    learned = lesson.trained_neuron(trainer.weights())
     history = trainer.history
     last = history[-1] if history else None
     k1, k2, k3, k4 = st.columns(4)
@@ -222,12 +225,12 @@ def training_frame() -> None:
     k3.metric("training accuracy", f"{last.train_acc:.3f}" if last and last.train_acc is not None else "–")
     k4.metric("validation accuracy", f"{last.val_acc:.3f}" if last and last.val_acc is not None else "–")
     st.caption(
-        f"Learned weights: w₀ = {pc.fmt(learned.w0)}, w₁ = {pc.fmt(learned.w1)}, w₂ = {pc.fmt(learned.w2)}. "
+        f"Learned weights: w₀ = {lesson.fmt(learned.w0)}, w₁ = {lesson.fmt(learned.w1)}, w₂ = {lesson.fmt(learned.w2)}. "
         + (trainer.status_text() or ("Training…" if state.get("perceptron:running", lambda: False) else "Paused."))
     )
     p1, p2 = st.columns([3, 2])
-    axis, y_hat = pc.output_grid(learned, TRAIN_DOMAIN, resolution=50)
-    segment = pc.boundary_segment(learned.w0, learned.w1, learned.w2, TRAIN_DOMAIN)
+    axis, y_hat = lesson.output_grid(learned, TRAIN_DOMAIN, resolution=50)
+    segment = lesson.boundary_segment(learned.w0, learned.w1, learned.w2, TRAIN_DOMAIN)
     points = trainer.data.x_train.cpu().numpy()
     labels = trainer.data.y_train.cpu().numpy()
     p1.plotly_chart(
@@ -248,5 +251,5 @@ training_view()
 # -- 4. The code, with the current weights.
 with st.expander("Show the code", icon=":material/code:"):
     keras_tab, torch_tab = st.tabs(["Keras (the lecture)", "PyTorch"])
-    keras_tab.code(pc.keras_code(neuron), language="python")
-    torch_tab.code(pc.pytorch_code(neuron), language="python")
+    keras_tab.code(lesson.keras_code(neuron), language="python")
+    torch_tab.code(lesson.pytorch_code(neuron), language="python")

@@ -1,7 +1,7 @@
 """Network playground: build a dense network on 2-D data and watch it learn, live.
 
 Everything TensorFlow Playground does, on the engine: the sidebar holds the
-data, features, network and training settings (``playground_controls``). The
+data, features, network and training settings (``network_controls``). The
 buttons and the live views form one fragment (``live_area``), so Play, Step
 and Reset rerun that part of the page only: the sidebar, the presets and the
 code are not sent again, and the browser draws the answer to Play in a few
@@ -11,7 +11,7 @@ network diagram and the curves. Pause reruns the whole page, which stops the
 timers. While training runs the boundary is a picture swapped in place
 (``charts_network.boundary_picture``); paused, it is the interactive Plotly
 chart (hover, clicks). Every setting is in the URL. The drawing pieces
-(boundary, curves, code export) are in ``playground_views``.
+(boundary, curves, code export) are in ``network_views``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ import time
 import streamlit as st
 
 from playground.spec import FEATURE_LABELS
-from playground.ui import charts_network, live, state, widgets
-from playground.ui import playground_controls as pc
-from playground.ui import playground_views as views
+from playground.ui import live, state, widgets
+from playground.ui import network_controls as controls
+from playground.ui import network_views as views
+from playground.ui.charts import network as charts_network
 
 #: The boundary redraws up to 10 times a second while training.
-FRAME_SECONDS = pc.LIVE_FRAME_SECONDS
+FRAME_SECONDS = controls.LIVE_FRAME_SECONDS
 #: The diagram and the curves redraw once a second: the browser's drawing, not the server, limits the frame rate.
 DIAGRAM_SECONDS = 1.0
 #: Beyond this refresh interval (a busy server), the page says how often the diagram refreshes.
@@ -35,17 +36,17 @@ BUSY_REFRESH_SECONDS = 3.0
 CURVE_POINTS = 400
 
 st.title("Network playground")
-spec = pc.spec()  # reads the link on the first visit, so its notices exist before the header shows them
+spec = controls.spec()  # reads the link on the first visit, so its notices exist before the header shows them
 st.caption(
     "Pick the data and the network in the sidebar, press **Play**, and watch every neuron learn. "
     f"{views.colour_words(spec)}; links are as thick as their weights."
 )
-widgets.page_header(pc.PAGE)
+widgets.page_header(controls.PAGE)
 for notice in state.get("pg:notices", list[str]):
     st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
-pc.sidebar(spec)
-pc.trainer(spec)
-state.put("pg:points_drawn", pc.points().version)
+controls.sidebar(spec)
+controls.trainer(spec)
+state.put("pg:points_drawn", controls.points().version)
 
 
 def live_boundary() -> None:
@@ -55,12 +56,12 @@ def live_boundary() -> None:
 
 
 def boundary_frame() -> None:
-    if pc.points().version != state.get("pg:points_drawn", lambda: None):
+    if controls.points().version != state.get("pg:points_drawn", lambda: None):
         st.rerun()  # a click added a point: redraw the whole page (point count, buttons)
-    tr = pc.trainer(pc.spec())
+    tr = controls.trainer(controls.spec())
     st.markdown(f"#### Epoch {tr.epoch if tr else 0}")
-    discretize, show_val = pc.view_toggles()
-    views.boundary_chart(pc.spec(), tr, discretize, show_val)
+    discretize, show_val = controls.view_toggles()
+    views.boundary_chart(controls.spec(), tr, discretize, show_val)
     if tr is None:
         st.info(state.get("pg:data_problem", lambda: "No data yet."), icon=":material/touch_app:")
         return
@@ -77,18 +78,18 @@ def boundary_frame() -> None:
             (st.error if tr.stop_reason == "diverged" else st.info)(line)
     # Train after drawing: the elements above are already replaced, so Streamlit never shows them
     # faded as stale while the epochs run; the next tick draws what this one trained.
-    if pc.running() and tr is not None:
+    if controls.running() and tr is not None:
         if live.acquire():
             live.keep_pace(FRAME_SECONDS)
             now = time.perf_counter()
             since = now - state.get("pg:last_tick", lambda: now)
             state.put("pg:last_tick", now)
-            wanted = min(max(0.6 * since, pc.TRAIN_SECONDS[0]), pc.TRAIN_SECONDS[1])
+            wanted = min(max(0.6 * since, controls.TRAIN_SECONDS[0]), controls.TRAIN_SECONDS[1])
             tr.train(epochs=10_000, max_seconds=live.train_seconds(FRAME_SECONDS, wanted))
         else:
             st.info(live.queued_message(), icon=":material/hourglass_top:")
         if tr.done:
-            pc.stop()
+            controls.stop()
             st.rerun()
 
 
@@ -106,15 +107,15 @@ def network_frame() -> None:
     cost every student's browser a redraw of three charts at once. So does every other frame of
     the diagram's own while other students' clicks keep coming (``live.costly_frame_due``).
     """
-    current = pc.spec()
-    tr = pc.trainer(current)
+    current = controls.spec()
+    tr = controls.trainer(current)
     if tr is None:
         return
-    if pc.running():
+    if controls.running():
         live.keep_pace(DIAGRAM_SECONDS)
     drawn_for = state.get("pg:trainer_key", lambda: None)
     snapshot = state.get("pg:network_snapshot", lambda: None)
-    if not pc.running() or live.costly_frame_due() or snapshot is None or snapshot[0] != drawn_for:
+    if not controls.running() or live.costly_frame_due() or snapshot is None or snapshot[0] != drawn_for:
         labels = [FEATURE_LABELS[f] for f in current.data.features]
         res = 24 if sum(current.model.hidden) <= 48 else 16
         fig = charts_network.network_figure(
@@ -125,7 +126,7 @@ def network_frame() -> None:
     _, fig, history = snapshot
     st.plotly_chart(fig, key="pgchart_network", config={"displayModeBar": False})
     refresh = live.interval_in_use(DIAGRAM_SECONDS)
-    if pc.running() and refresh >= BUSY_REFRESH_SECONDS:
+    if controls.running() and refresh >= BUSY_REFRESH_SECONDS:
         st.caption(
             f":material/schedule: {live.active_count()} trainings share this server: the diagram and the curves "
             f"refresh every {refresh:.0f} s, the picture on the right every {live.interval_in_use(FRAME_SECONDS):.1f} s."
@@ -152,15 +153,15 @@ def live_area() -> None:
     The views are declared here, in this fragment's run, so that Play (which reruns this fragment)
     gives them their timers; they are drawn as part of this run, as the answer to the click.
     """
-    tr = pc.trainer(pc.spec())
+    tr = controls.trainer(controls.spec())
     if message := state.get("pg:message", lambda: None):
         st.error(message, icon=":material/error:")
     if tr is not None:
         state.pop("pg:play_refused")
     elif state.get("pg:play_refused", lambda: False):
         st.error(state.get("pg:data_problem", lambda: "There is no data to train on yet."), icon=":material/error:")
-    pc.buttons(tr is not None)
-    running = pc.running()
+    controls.buttons(tr is not None)
+    running = controls.running()
     left, right = st.columns([3, 2], gap="medium")
     with live.views_answer_a_click():
         with right:

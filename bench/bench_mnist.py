@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engine import TextbookLoop
 
 from playground import mnist
-from playground import mnist_tools as mt
+from playground.lessons import mnist as mt
 from playground.trainer import Trainer
 
 TARGET = 0.975

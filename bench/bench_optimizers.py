@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playground import optim_paths as op
+from playground.lessons import gradient_descent as op
 
 STEPS = 200
 REPEATS = 9

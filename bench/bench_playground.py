@@ -22,10 +22,11 @@ import plotly.io as pio
 import plotly.tools as ptools
 
 from playground import datasets
-from playground.playground_data import DEFAULT
+from playground.lessons.network import DEFAULT
 from playground.spec import FEATURE_LABELS
 from playground.trainer import Trainer
-from playground.ui import charts, charts_network
+from playground.ui.charts import base as charts
+from playground.ui.charts import network as charts_network
 
 
 def median_ms(fn: Callable[[], object], repeats: int = 9) -> float:

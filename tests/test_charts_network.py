@@ -14,8 +14,8 @@ from PIL import Image
 
 from playground.spec import Spec
 from playground.trainer import Trainer
-from playground.ui import charts
-from playground.ui.charts_network import (
+from playground.ui.charts import base as charts
+from playground.ui.charts.network import (
     add_click_grid,
     boundary_picture,
     diverging_rgb,

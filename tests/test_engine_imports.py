@@ -19,6 +19,15 @@ ENGINE_MODULES = [
     "playground.export",
     "playground.presets",
     "playground.device",
+    "playground.lessons",
+    "playground.lessons.activations",
+    "playground.lessons.perceptron",
+    "playground.lessons.network",
+    "playground.lessons.losses",
+    "playground.lessons.gradient_descent",
+    "playground.lessons.backprop",
+    "playground.lessons.overfitting",
+    "playground.lessons.mnist",
 ]
 
 
@@ -38,10 +47,11 @@ def test_engine_imports_no_ui_libraries() -> None:
 
 
 def test_every_engine_file_is_listed() -> None:
-    """New engine modules must be added to the import check above (ui/ is the UI side)."""
+    """New engine modules (the core and the lessons) must be added to the import check above (ui/ is the UI side)."""
+    files = [*(ROOT / "playground").glob("*.py"), *(ROOT / "playground" / "lessons").glob("*.py")]
     found = {
-        "playground." + p.stem if p.stem != "__init__" else "playground"
-        for p in (ROOT / "playground").glob("*.py")
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in files
         if p.stem != "__main__"
     }
     missing = found - set(ENGINE_MODULES)
@@ -50,3 +60,35 @@ def test_every_engine_file_is_listed() -> None:
     code += "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly'))))\n"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"engine modules {sorted(missing)} import UI libraries: {out.stdout}"
+
+
+#: The layers, from the top: a module may import its own layer and the ones below, never one above.
+LAYERS = (("app_pages", "app"), ("playground.ui",), ("playground.lessons",), ("playground",))
+
+
+def _layer(module: str) -> int:
+    return next(
+        i for i, prefixes in enumerate(LAYERS) if any(module == p or module.startswith(p + ".") for p in prefixes)
+    )
+
+
+def test_imports_only_point_down_pages_ui_lessons_core() -> None:
+    """pages -> ui -> lessons -> core: the core never imports a lesson or the UI, a lesson never the UI."""
+    import ast
+
+    upward = []
+    files = [ROOT / "app.py", *(ROOT / "app_pages").glob("*.py"), *(ROOT / "playground").rglob("*.py")]
+    for path in files:
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            for target in targets:
+                if target.split(".")[0] not in ("playground", "app_pages") or target == "playground.ui":
+                    continue
+                if _layer(target) < _layer(module):
+                    upward.append(f"{module} imports {target}")
+    assert not upward, upward

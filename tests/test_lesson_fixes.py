@@ -18,10 +18,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import backprop as bp
-from playground import loss_functions as lf
-from playground import optim_paths as op
-from playground.ui import charts_backprop, charts_losses, charts_optim
+from playground.lessons import backprop as bp
+from playground.lessons import gradient_descent as op
+from playground.lessons import losses as lf
+from playground.ui.charts import backprop as charts_backprop
+from playground.ui.charts import gradient_descent as charts_optim
+from playground.ui.charts import losses as charts_losses
 from tests.test_lesson_pages import open_page
 
 

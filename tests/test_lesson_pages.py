@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import optim_paths as op
+from playground.lessons import gradient_descent as op
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import loss_functions as lf
+from playground.lessons import losses as lf
 
 probs = st.floats(min_value=0.001, max_value=0.999, allow_nan=False)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import mnist_tools as mt
+from playground.lessons import mnist as mt
 from playground.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parent.parent

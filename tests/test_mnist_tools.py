@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from playground import mnist
-from playground import mnist_tools as mt
 from playground.datasets import Dataset
+from playground.lessons import mnist as mt
 from playground.model import build_model
 from playground.spec import Spec, SpecError
 from playground.trainer import Trainer

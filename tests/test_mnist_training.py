@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from playground import mnist
-from playground import mnist_tools as mt
+from playground.lessons import mnist as mt
 from playground.trainer import STOP_EARLY, Trainer
 
 

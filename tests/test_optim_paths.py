@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import optim_paths as op
+from playground.lessons import gradient_descent as op
 
 
 class SurfaceLoss(torch.autograd.Function):

@@ -13,10 +13,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import overfitting as of
+from playground.lessons import overfitting as of
 from playground.spec import from_query_lenient
 from playground.trainer import EpochRecord, Trainer
-from playground.ui import charts_overfitting as co
+from playground.ui.charts import overfitting as co
 
 ES = dict(early_stopping=True, early_stopping_patience=20, restore_best_weights=True)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import overfitting as of
+from playground.lessons import overfitting as of
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

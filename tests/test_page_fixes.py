@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import perceptron as pc
+from playground.lessons import activations as act
+from playground.lessons import perceptron as pc
 from playground.presets import PRESETS, presets_for
 from playground.spec import DATASETS
-from playground.ui import charts_mnist, charts_perceptron
+from playground.ui.charts import mnist as charts_mnist
+from playground.ui.charts import perceptron as charts_perceptron
 from playground.ui.pages import PAGES
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -219,6 +221,6 @@ def test_perceptron_page_loss_chart_has_whole_epoch_ticks() -> None:
 
 def test_gradient_chart_log_axis_uses_plain_exponents() -> None:
     norms = {"sigmoid": np.logspace(-20, 0, 10), "relu": np.ones(10)}
-    layout = charts_perceptron.gradient_figure(norms, pc.LABELS).to_plotly_json()["layout"]
+    layout = charts_perceptron.gradient_figure(norms, act.LABELS).to_plotly_json()["layout"]
     assert layout["yaxis"]["type"] == "log" and layout["yaxis"]["exponentformat"] in ("e", "power")
     assert float(layout["xaxis"]["dtick"]).is_integer()

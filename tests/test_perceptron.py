@@ -11,9 +11,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playground import perceptron as pc
+from playground.lessons import activations as act
+from playground.lessons import perceptron as pc
 from playground.trainer import Trainer
-from playground.ui import charts_perceptron as cp
+from playground.ui.charts import perceptron as cp
 
 # -- the lecture's worked example --------------------------------------------------
 
@@ -66,11 +67,11 @@ def test_output_formatting() -> None:
 # -- activations and their derivatives ---------------------------------------------
 
 
-@pytest.mark.parametrize("name", [*pc.PLOT_ACTIVATIONS, "step"])
+@pytest.mark.parametrize("name", [*act.PLOT_ACTIVATIONS, "step"])
 def test_curve_derivatives_match_closed_forms(name: str) -> None:
     z = np.linspace(-5, 5, 101)
     z = z[np.abs(z) > 1e-9]  # ReLU-like kinks at 0
-    values, d = pc.curve(name, z, slope=0.1)
+    values, d = act.curve(name, z, slope=0.1)
     s = 1 / (1 + np.exp(-z))
     expected = {
         "sigmoid": (s, s * (1 - s)),
@@ -82,11 +83,11 @@ def test_curve_derivatives_match_closed_forms(name: str) -> None:
     }[name]
     np.testing.assert_allclose(values, expected[0], atol=1e-12)
     np.testing.assert_allclose(d, expected[1], atol=1e-12)
-    assert name in pc.FACTS
+    assert name in act.FACTS
 
 
 def test_sigmoid_derivative_peaks_at_a_quarter() -> None:
-    _, d = pc.curve("sigmoid", np.linspace(-6, 6, 241))
+    _, d = act.curve("sigmoid", np.linspace(-6, 6, 241))
     assert d.max() == pytest.approx(0.25)
 
 
@@ -217,12 +218,12 @@ def test_perceptron_spec_brings_a_large_learning_rate_down_with_a_notice() -> No
 
 
 def test_sigmoid_gradient_vanishes_relu_does_not() -> None:
-    sig = pc.gradient_per_layer("sigmoid", 10)
-    relu = pc.gradient_per_layer("relu", 10)
+    sig = act.gradient_per_layer("sigmoid", 10)
+    relu = act.gradient_per_layer("relu", 10)
     assert sig.shape == relu.shape == (10,)
     assert sig[0] / sig[-1] < 1e-3  # shrinks by orders of magnitude towards the input
     assert 0.1 < relu[0] / relu[-1] < 10  # stays the same size
-    np.testing.assert_array_equal(sig, pc.gradient_per_layer("sigmoid", 10))  # seeded
+    np.testing.assert_array_equal(sig, act.gradient_per_layer("sigmoid", 10))  # seeded
 
 
 def test_gradient_per_layer_matches_a_torch_nn_stack() -> None:
@@ -244,12 +245,12 @@ def test_gradient_per_layer_matches_a_torch_nn_stack() -> None:
     net = torch.nn.Sequential(*layers, out)
     torch.nn.functional.mse_loss(net(x), target).backward()
     expected = [float(m.weight.grad.norm()) for m in layers if isinstance(m, torch.nn.Linear)]  # type: ignore[union-attr]
-    np.testing.assert_allclose(pc.gradient_per_layer("sigmoid", depth, width=width), expected, rtol=1e-10)
+    np.testing.assert_allclose(act.gradient_per_layer("sigmoid", depth, width=width), expected, rtol=1e-10)
 
 
 def test_gradient_per_layer_is_bounded() -> None:
     with pytest.raises(ValueError):
-        pc.gradient_per_layer("relu", pc.DEPTH_MAX + 1)
+        act.gradient_per_layer("relu", act.DEPTH_MAX + 1)
 
 
 # -- link parameters ---------------------------------------------------------------
@@ -272,9 +273,9 @@ def test_link_parsers_never_raise_and_stay_bounded(params: dict[str, str]) -> No
         value = getattr(n, name)
         assert math.isfinite(value) and -pc.WEIGHT_LIMIT <= value <= pc.WEIGHT_LIMIT
     assert n.g in pc.ACTIVATIONS and math.isfinite(n.y_hat)
-    depth, notices = pc.parse_depth(params)
-    assert pc.DEPTH_MIN <= depth <= pc.DEPTH_MAX
-    assert notices == [] or depth == pc.DEPTH_DEFAULT
+    depth, notices = act.parse_depth(params)
+    assert act.DEPTH_MIN <= depth <= act.DEPTH_MAX
+    assert notices == [] or depth == act.DEPTH_DEFAULT
 
 
 # -- code listings -----------------------------------------------------------------
@@ -314,8 +315,8 @@ def test_plane_figure_has_line_point_and_no_nan() -> None:
 
 def test_activation_and_gradient_figures() -> None:
     z = np.linspace(-6, 6, 11)
-    v, d = pc.curve("tanh", z)
+    v, d = act.curve("tanh", z)
     fig = cp.activation_figure(z, v, d, "tanh", "Tanh")
     assert len(fig.data) == 2
-    g = cp.gradient_figure({"sigmoid": np.array([1e-40, 0.0, 1.0])}, pc.LABELS)
+    g = cp.gradient_figure({"sigmoid": np.array([1e-40, 0.0, 1.0])}, act.LABELS)
     assert g.layout.yaxis.type == "log" and np.all(np.asarray(g.data[0].y) > 0)

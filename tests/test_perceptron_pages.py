@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import perceptron as pc
+from playground.lessons import activations as act
+from playground.lessons import perceptron as pc
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -70,7 +71,7 @@ def test_perceptron_every_control() -> None:
     for g in pc.ACTIVATIONS:
         at.radio(key="pc_g").set_value(g).run()
         assert not at.exception
-        assert metrics(at)["ŷ = g(z)"] == pc.fmt_output(pc.g_of(g, z))
+        assert metrics(at)["ŷ = g(z)"] == pc.fmt_output(act.g_of(g, z))
     at.slider(key="pc_w1").set_value(0.0)
     at.slider(key="pc_w2").set_value(0.0).run()
     assert not at.exception and not any(t.get("name") == "boundary z = 0" for t in chart(at, 0)["data"])
@@ -176,7 +177,7 @@ def test_perceptron_classroom_mode_hides_controls() -> None:
 def test_activations_every_control() -> None:
     at = open_page("activations")
     assert len(at.get("plotly_chart")) == 2
-    for name in pc.PLOT_ACTIVATIONS:
+    for name in act.PLOT_ACTIVATIONS:
         at.radio(key="act_name").set_value(name).run()
         assert not at.exception
         if name == "leaky_relu":
@@ -184,20 +185,20 @@ def test_activations_every_control() -> None:
             assert not at.exception
             trace = chart(at, 0)["data"][1]
             assert decode(trace["y"])[0] == pytest.approx(0.3)  # g'(z) = α for z < 0
-    for depth in (pc.DEPTH_MIN, pc.DEPTH_MAX):
+    for depth in (act.DEPTH_MIN, act.DEPTH_MAX):
         at.slider(key="act_depth").set_value(depth).run()
         assert not at.exception
         grads = chart(at, 1)["data"]
         assert [t["name"] for t in grads] == ["Sigmoid", "Tanh", "ReLU"]
         assert len(decode(grads[0]["y"])) == depth
-    assert at.query_params["depth"] == str(pc.DEPTH_MAX)
+    assert at.query_params["depth"] == str(act.DEPTH_MAX)
 
 
 @pytest.mark.parametrize("raw", ["abc", "1", "31", "2.5", ""])
 def test_activations_bad_depth_link(raw: str) -> None:
     at = open_page("activations", {"depth": raw})
     assert any("Link setting ignored: depth" in w.value for w in at.warning)
-    assert at.slider(key="act_depth").value == pc.DEPTH_DEFAULT
+    assert at.slider(key="act_depth").value == act.DEPTH_DEFAULT
 
 
 def test_activations_good_depth_link() -> None:

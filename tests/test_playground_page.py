@@ -19,12 +19,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from playground import datasets, playground_data
-from playground.playground_data import DEFAULT, CustomPoints, fit_to_page, make_trainer, rebuild_key
+from playground import datasets
+from playground.lessons import network
+from playground.lessons.network import DEFAULT, CustomPoints, fit_to_page, make_trainer, rebuild_key
 from playground.presets import presets_for
 from playground.spec import Spec
 from playground.trainer import Trainer
-from playground.ui import charts_network, live
+from playground.ui import live
+from playground.ui.charts import network as charts_network
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_CSV = b"x1,x2,label\n" + b"".join(
@@ -55,7 +57,7 @@ def test_rebuild_key_moves_with_data_and_architecture_only() -> None:
 
 def test_custom_points_clicks_classes_and_limits() -> None:
     pts = CustomPoints()
-    assert pts.missing() == playground_data.MIN_POINTS
+    assert pts.missing() == network.MIN_POINTS
     assert pts.add(7.0, 0.0, 0) is not None  # outside the square: refused
     for i, label in enumerate((0, 1, 0, 1)):
         assert pts.add(i - 2.0, 1.0, label) is None
@@ -189,7 +191,7 @@ def test_play_pause_step_reset_reinitialize() -> None:
 def test_every_data_control() -> None:
     """Data set, noise, points, regenerate, validation share, batch size, seed; data changes reset to epoch 0."""
     at = open_page()
-    for name in playground_data.PAGE_DATASETS[:-1]:
+    for name in network.PAGE_DATASETS[:-1]:
         at.selectbox(key="pg_dataset").set_value(name).run()
         assert spec_of(at).data.dataset == name and not at.exception
         trains(at)

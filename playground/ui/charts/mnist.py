@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.ui.charts import BLUE, GREY, ORANGE, _base_layout, curves_figure, finite, whole_epoch_ticks
+from playground.ui.charts.base import BLUE, GREY, ORANGE, base_layout, curves_figure, finite, whole_epoch_ticks
 
 GAP = 2  # pixels between tiles of a mosaic
 
@@ -54,7 +54,7 @@ def confusion_figure(confusion: np.ndarray, class_names: Sequence[str], height: 
     )
     fig.update_xaxes(title_text="predicted class", side="bottom", type="category")
     fig.update_yaxes(title_text="true class", autorange="reversed", type="category")
-    return _base_layout(fig, height, "Confusion matrix (test set)")
+    return base_layout(fig, height, "Confusion matrix (test set)")
 
 
 def per_class_figure(accuracy: np.ndarray, class_names: Sequence[str], height: int = 300) -> go.Figure:
@@ -75,7 +75,7 @@ def per_class_figure(accuracy: np.ndarray, class_names: Sequence[str], height: i
     low = float(max(0.0, acc.min() * 100 - 5)) if len(acc) else 0.0
     fig.update_yaxes(title_text="accuracy (%)", range=[low, 101], gridcolor="#eee")
     fig.update_xaxes(title_text="true class", type="category")
-    return _base_layout(fig, height, "Accuracy per class (test set)")
+    return base_layout(fig, height, "Accuracy per class (test set)")
 
 
 def gallery_figure(
@@ -89,7 +89,7 @@ def gallery_figure(
         fig.add_annotation(text="Nothing to show", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        return _base_layout(fig, 120, title)
+        return base_layout(fig, 120, title)
     columns = min(columns, n)
     side = imgs.shape[1]
     caption_px = 18  # room for two lines of caption (use "<br>" between them)
@@ -113,7 +113,7 @@ def gallery_figure(
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     height = int(rows * tile_px * (side + caption_px) / side) + (40 if title else 10)
-    return _base_layout(fig, height, title)
+    return base_layout(fig, height, title)
 
 
 def mistakes_figure(
@@ -157,7 +157,7 @@ def weights_figure(
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1)
     shown = f"{units} neurons" if len(w) == units else f"the first {len(w)} of its {units} neurons"
-    return _base_layout(fig, height or max(160, 55 * rows + 50), f"What the first layer learned ({shown})")
+    return base_layout(fig, height or max(160, 55 * rows + 50), f"What the first layer learned ({shown})")
 
 
 def probability_figure(
@@ -182,7 +182,7 @@ def probability_figure(
     fig.update_yaxes(title_text="probability (%)", range=[0, 112], gridcolor="#eee")
     fig.update_xaxes(type="category")
     title = f"Prediction: {names[best]}" if best >= 0 else None
-    return _base_layout(fig, height, title)
+    return base_layout(fig, height, title)
 
 
 def digit_figure(image: np.ndarray, title: str | None = None, height: int = 220) -> go.Figure:
@@ -192,7 +192,7 @@ def digit_figure(image: np.ndarray, title: str | None = None, height: int = 220)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.update_layout(width=height)
-    return _base_layout(fig, height, title)
+    return base_layout(fig, height, title)
 
 
 def _mark_epochs(fig: go.Figure, lr_drops: Sequence[int], stop_epoch: int | None) -> go.Figure:
@@ -247,4 +247,4 @@ def training_figures(
     last = max(epochs, default=1)
     for fig in (loss, acc, rate):
         whole_epoch_ticks(fig, last)  # an epoch is a whole number: no 0.5 ticks after one or two epochs
-    return loss, acc, _base_layout(rate, height, "Learning rate (drops marked)")
+    return loss, acc, base_layout(rate, height, "Learning rate (drops marked)")

@@ -39,7 +39,7 @@ def finite_or_none(values: Sequence[float | None]) -> list[float | None]:
     return out
 
 
-def _base_layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
+def base_layout(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
     fig.update_layout(
         height=height,
         margin=dict(l=10, r=10, t=40 if title else 10, b=10),
@@ -126,7 +126,7 @@ def boundary_figure(
     lim = float(max(abs(axis[0]), abs(axis[-1])))
     fig.update_xaxes(range=[-lim, lim], title_text="x₁", constrain="domain", showgrid=False, zeroline=False)
     fig.update_yaxes(range=[-lim, lim], title_text="x₂", scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False)
-    return _base_layout(fig, height, title)
+    return base_layout(fig, height, title)
 
 
 def add_points(fig: go.Figure, pts: np.ndarray, labels: np.ndarray, problem: str, name: str, symbol: str) -> None:
@@ -212,4 +212,4 @@ def curves_figure(
     fig.update_xaxes(title_text="epoch", rangemode="tozero", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(title_text=ylabel, type="log" if log_y else "linear", showgrid=True, gridcolor="#eee")
     whole_epoch_ticks(fig, max(x, default=1))
-    return _base_layout(fig, height, title)
+    return base_layout(fig, height, title)

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.ui.charts import (
+from playground.ui.charts.base import (
     TRAIN_COLOR,
     VAL_COLOR,
-    _base_layout,
+    base_layout,
     boundary_figure,
     finite,
     finite_or_none,
@@ -159,7 +159,7 @@ def gap_figure(
     whole_epoch_ticks(fig, right)
     y_range = [0, 1.02] if ylabel == "accuracy" else (None if x else [0, 1])
     fig.update_layout(yaxis=dict(title_text=ylabel, rangemode="tozero", range=y_range, showgrid=True, gridcolor="#eee"))
-    return _base_layout(fig, height, title)
+    return base_layout(fig, height, title)
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ def overlay_figure(
     fig.update_xaxes(title_text="epoch", rangemode="tozero", showgrid=True, gridcolor="#eee")
     whole_epoch_ticks(fig, max((max(r.epochs, default=1) for r in runs), default=1))
     fig.update_yaxes(title_text=ylabel, rangemode="tozero", showgrid=True, gridcolor="#eee")
-    fig = _base_layout(fig, height, title)
+    fig = base_layout(fig, height, title)
     # Run names are long: the legend goes below the chart, one run per line.
     fig.update_layout(legend=dict(orientation="v", yanchor="top", y=-0.2, xanchor="left", x=0.0))
     return fig

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.ui.charts import BLUE, GREY, ORANGE, _base_layout, finite
+from playground.ui.charts.base import BLUE, GREY, ORANGE, base_layout, finite
 
 LOSS_COLORS = {"bce": BLUE, "cce": "#2ca02c", "mse": ORANGE}
 #: The y axis stops here: the clipped cross-entropy tops out near 16, far above what is worth seeing.
@@ -53,7 +53,7 @@ def loss_curve_figure(
     fig.update_xaxes(title_text=xlabel, range=[0, 1], showgrid=True, gridcolor="#eee")
     fig.update_yaxes(title_text="loss", range=[0, Y_CAP], showgrid=True, gridcolor="#eee")
     fig.update_layout(showlegend=False)
-    return _base_layout(fig, height)
+    return base_layout(fig, height)
 
 
 def risk_bars_figure(
@@ -98,7 +98,7 @@ def risk_bars_figure(
         )  # fmt: skip
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text="loss", showgrid=True, gridcolor="#eee", range=[0.0, top])
-    return _base_layout(fig, height)
+    return base_layout(fig, height)
 
 
 #: A risk label's height in pixels (12 px text and its padding), and the legend's above the plot.

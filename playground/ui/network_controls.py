@@ -8,7 +8,7 @@ comes back), stores it (and so the URL) and writes every widget back from it.
 Classroom mode hides a control by its setting name (``?hide=lr,optimizer``).
 
 The trainer lives in session state and is rebuilt (paused, epoch 0) only when
-data or architecture change (``playground_data.rebuild_key``); learning rate,
+data or architecture change (``network.rebuild_key``); learning rate,
 optimizer, regularization, dropout, batch size and epochs go live through
 ``Trainer.update_training``.
 """
@@ -21,8 +21,9 @@ from typing import Any
 
 import streamlit as st
 
-from playground import datasets, playground_data
-from playground.playground_data import DEFAULT, CustomPoints
+from playground import datasets
+from playground.lessons import network
+from playground.lessons.network import DEFAULT, CustomPoints
 from playground.spec import (
     ACTIVATIONS,
     FEATURE_LABELS,
@@ -71,7 +72,7 @@ def key(name: str) -> str:
 def spec() -> Spec:
     """This user's spec, brought inside the page's bounds on the first visit (with notices)."""
     if not state.get("pg:fitted", lambda: False):
-        fitted, notices = playground_data.fit_to_page(state.page_spec(PAGE, DEFAULT))
+        fitted, notices = network.fit_to_page(state.page_spec(PAGE, DEFAULT))
         params = state.query_params()
         for name, default in VIEW_FLAGS.items():
             raw = params.get(name.replace("_", "-"))
@@ -104,12 +105,12 @@ def points() -> CustomPoints:
 
 def trainer(current: Spec) -> Trainer | None:
     """The trainer for ``current``: rebuilt when data or architecture changed, else updated live."""
-    wanted = playground_data.rebuild_key(current, points())
+    wanted = network.rebuild_key(current, points())
     found: Trainer | None = state.get("pg:trainer", lambda: None)
     if state.get("pg:trainer_key", lambda: None) != wanted:
         stop()
         try:
-            found = playground_data.make_trainer(current, points())
+            found = network.make_trainer(current, points())
             state.pop("pg:data_problem")
         except (datasets.DataError, ValueError) as exc:
             found = None
@@ -165,7 +166,7 @@ def _changed(name: str, current: Spec) -> Spec:
     if name == "dataset":
         new = spec_for_dataset(_value("dataset"), current)
         if new.data.dataset == "custom" and len(points()):
-            new = playground_data.with_problem(new, playground_data.problem_for_classes(points().num_classes))
+            new = network.with_problem(new, network.problem_for_classes(points().num_classes))
         return new
     if name == "features":
         chosen = tuple(f for f in FEATURES if _value(f"feat_{f}"))
@@ -175,7 +176,7 @@ def _changed(name: str, current: Spec) -> Spec:
     if name == "layers":
         return current.replace(**_hidden_from_widgets(current))
     if name == "problem":
-        return playground_data.with_problem(current, _value("problem"))
+        return network.with_problem(current, _value("problem"))
     value = _value(name)
     if isinstance(value, float):
         value = float(f"{value:.10g}")  # slider steps such as 0.15000000000000002 read cleanly in the link
@@ -304,9 +305,7 @@ def load_csv() -> None:
         say(f"{upload.name}: {exc}")
         return
     state.pop("pg:message")
-    new = playground_data.with_problem(
-        spec_for_dataset("custom", spec()), playground_data.problem_for_classes(points().num_classes)
-    )
+    new = network.with_problem(spec_for_dataset("custom", spec()), network.problem_for_classes(points().num_classes))
     _store(new)
     _sync_widgets(new)
 
@@ -326,7 +325,7 @@ def add_clicked_point(chart_key: str) -> None:
         state.pop("pg:message")  # "Add 4 more point(s)" and the like are answered by the click
     current = spec()
     if points().num_classes > 2 and current.model.problem == "binary":
-        current = playground_data.with_problem(current, "multiclass")
+        current = network.with_problem(current, "multiclass")
         _store(current)
         _sync_widgets(current)
 
@@ -347,13 +346,13 @@ def sidebar(current: Spec) -> None:
     flat = current.to_dict()
     sb = st.sidebar
     sb.header("Data", divider="orange")
-    labels = playground_data.DATASET_LABELS
+    labels = network.DATASET_LABELS
     _widget(
         sb.selectbox,
         "dataset",
         "Data set",
         flat["dataset"],
-        options=playground_data.PAGE_DATASETS,
+        options=network.PAGE_DATASETS,
         format_func=labels.get,
     )
     if current.data.dataset == "custom":
@@ -392,17 +391,17 @@ def sidebar(current: Spec) -> None:
             cols[i % 2].checkbox(FEATURE_LABELS[f], key=key(f"feat_{f}"), on_change=_apply, args=("features",))
 
     sb.header("Network", divider="orange")
-    _widget(sb.number_input, "layers", "Hidden layers", len(current.model.hidden), apply="layers", min_value=0, max_value=playground_data.MAX_LAYERS, step=1)  # fmt: skip
+    _widget(sb.number_input, "layers", "Hidden layers", len(current.model.hidden), apply="layers", min_value=0, max_value=network.MAX_LAYERS, step=1)  # fmt: skip
     for i, (width, act) in enumerate(zip(current.model.hidden, current.model.activation, strict=True)):
         left, right = sb.columns(2)
         if state.visible("layers"):
             _init(key(f"width_{i}"), width)
-            left.number_input(f"Layer {i + 1}: neurons", 1, playground_data.MAX_NEURONS, step=1, key=key(f"width_{i}"), on_change=_apply, args=("layers",))  # fmt: skip
+            left.number_input(f"Layer {i + 1}: neurons", 1, network.MAX_NEURONS, step=1, key=key(f"width_{i}"), on_change=_apply, args=("layers",))  # fmt: skip
             _init(key(f"act_{i}"), act)
             right.selectbox(
                 f"Layer {i + 1}: activation", ACTIVATIONS, key=key(f"act_{i}"), on_change=_apply, args=("layers",)
             )
-    problems = playground_data.problems_for(current.data.dataset, points().num_classes if len(points()) else None)
+    problems = network.problems_for(current.data.dataset, points().num_classes if len(points()) else None)
     _widget(sb.selectbox, "problem", "Output", flat["problem"], options=problems, format_func=PROBLEM_LABELS.get)
     _widget(
         sb.selectbox,
@@ -449,7 +448,7 @@ def _custom_data_controls() -> None:
     found = points()
     source = "clicked" if found.source == "clicks" else f"from {found.source}"
     words = f"{len(found)} points {source}"
-    if len(found) >= playground_data.MIN_POINTS:
+    if len(found) >= network.MIN_POINTS:
         # Say where every point goes: the validation split holds some out (drawn as rings).
         n_train, n_val = datasets.split_counts(len(found), spec().data.validation_split)
         words += f": {n_train} for training (dots), {n_val} for validation (rings)"

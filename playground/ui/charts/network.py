@@ -27,8 +27,8 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
-from playground.ui import charts
-from playground.ui.charts import BLUE, CLASS_COLORS, DIVERGING, ORANGE, finite
+from playground.ui.charts import base as charts
+from playground.ui.charts.base import BLUE, CLASS_COLORS, DIVERGING, ORANGE, finite
 
 _WHITE = np.array([255.0, 255.0, 255.0], dtype=np.float32)
 _ORANGE_RGB = np.array([int(ORANGE[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)

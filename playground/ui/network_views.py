@@ -16,8 +16,10 @@ import streamlit as st
 from playground import datasets, export
 from playground.spec import Spec
 from playground.trainer import EpochRecord, Trainer
-from playground.ui import charts, charts_network, state
-from playground.ui import playground_controls as pc
+from playground.ui import network_controls as controls
+from playground.ui import state
+from playground.ui.charts import base as charts
+from playground.ui.charts import network as charts_network
 
 #: The names of the class colours (``charts.CLASS_COLORS``), in order.
 COLOUR_NAMES = ("orange", "blue", "green", "purple", "red", "brown", "pink", "grey", "olive", "cyan")
@@ -34,7 +36,7 @@ def colour_words(spec: Spec) -> str:
     if spec.model.problem == "regression":
         return "Blue is positive, orange negative"
     custom = spec.data.dataset == "custom"
-    classes = pc.points().num_classes if custom else (datasets.DATASET_CLASSES.get(spec.data.dataset) or 2)
+    classes = controls.points().num_classes if custom else (datasets.DATASET_CLASSES.get(spec.data.dataset) or 2)
     if classes > 2:
         return class_words(classes).capitalize()
     return "Blue is positive (class 1), orange negative (class 0)"
@@ -61,7 +63,7 @@ def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: b
     custom = spec.data.dataset == "custom"
     # The user's own points are few: show every one of them, the validation ones as rings.
     show_val = show_val or custom
-    if tr is not None and pc.running():  # live frames: a picture, swapped in place (own points too)
+    if tr is not None and controls.running():  # live frames: a picture, swapped in place (own points too)
         d = tr.data
         picture = charts_network.boundary_picture(
             tr.predict_grid(100), spec.model.problem, d.x_train.cpu().numpy(), d.y_train.cpu().numpy(),
@@ -77,7 +79,7 @@ def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: b
         st.caption(boundary_caption(spec.model.problem, tr.data.num_classes, custom, running=True))
         return
     if tr is None:  # the user's points so far, on a blank plane
-        pts, labels = pc.points().arrays()
+        pts, labels = controls.points().arrays()
         fig = charts.boundary_figure(axis, np.full((100, 100), 0.5 if spec.model.problem == "binary" else 0.0), spec.model.problem,
                                      pts, labels, height=430)  # fmt: skip
     else:
@@ -106,14 +108,14 @@ def boundary_chart(spec: Spec, tr: Trainer | None, discretize: bool, show_val: b
     if custom:
         if tr is None:
             charts_network.add_click_grid(fig, datasets.DOMAIN)
-        chart_key = f"pgchart_click_{pc.points().version}"
+        chart_key = f"pgchart_click_{controls.points().version}"
         st.plotly_chart(
-            fig, key=chart_key, on_select=functools.partial(pc.add_clicked_point, chart_key), selection_mode="points",
+            fig, key=chart_key, on_select=functools.partial(controls.add_clicked_point, chart_key), selection_mode="points",
             width="content", config={"displayModeBar": False},
         )  # fmt: skip
     else:
         st.plotly_chart(fig, key="pgchart_boundary", width="content", config={"displayModeBar": False})
-    classes = tr.data.num_classes if tr is not None else pc.points().num_classes
+    classes = tr.data.num_classes if tr is not None else controls.points().num_classes
     st.caption(boundary_caption(spec.model.problem, classes, custom, running=False))
 
 
@@ -139,7 +141,7 @@ def curves_chart(ylabel: str, history: list[EpochRecord], train: str, val: str) 
 
 def export_tabs(current: Spec) -> None:
     """The spec as a PyTorch script and as the lecture's Keras code, each with a download."""
-    classes = pc.points().num_classes if current.data.dataset == "custom" else None
+    classes = controls.points().num_classes if current.data.dataset == "custom" else None
     tabs = st.tabs(["PyTorch script", "Keras (the lecture's Sequential)"])
     exports = (
         (export.pytorch_script, "train_playground.py", "torch"),

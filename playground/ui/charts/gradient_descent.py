@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.colors import sample_colorscale
 
-from playground.ui.charts import _base_layout, finite, whole_number_step
+from playground.ui.charts.base import base_layout, finite, whole_number_step
 
 OPTIMIZER_COLORS = {
     "sgd": "#d62728",
@@ -193,7 +193,7 @@ def race_figure(
         constrain="domain",
     )
     longest = max((len(xy) for xy in clean), default=1)
-    _base_layout(fig, height, title)
+    base_layout(fig, height, title)
     if lrs:
         # the legend's own title, above its entries: Plotly makes room for the whole legend, so nothing overlaps
         fig.update_layout(legend_title=dict(text=lr_legend_title(labels, lrs, colors), side="top", font=dict(size=13)))
@@ -354,4 +354,4 @@ def loss_steps_figure(
         title_text="loss − minimum (log scale)", type="log", showgrid=True, gridcolor="#eee",
         exponentformat="power", showexponent="all",
     )  # fmt: skip
-    return _base_layout(fig, height, title)
+    return base_layout(fig, height, title)

@@ -6,17 +6,15 @@ A perceptron computes
     ŷ = g(z)                      (a non-linear activation g)
 
 and its decision boundary is the line where z = 0. This module owns every
-number the Perceptron and Activation-functions pages show:
+number the Perceptron page shows (the activations themselves are in
+``playground.lessons.activations``, the Activation-functions page's lesson):
 
 * ``Neuron`` (the page's settings, defaulting to the lecture's worked example
   "will I pass this class?") and its forward pass;
-* the activations and their derivatives (derivatives by ``torch.autograd``);
 * the boundary line clipped to the drawn square, and ŷ over the plane;
 * the gradient of binary cross-entropy for one example, by hand (the test
   checks it against autograd);
-* the vanishing-gradient demonstration: the gradient's size at each layer of a
-  deep stack, sigmoid against ReLU;
-* parsing of the pages' own link parameters, and the Keras / PyTorch code
+* parsing of the page's own link parameters, and the Keras / PyTorch code
   listings with the current weights filled in.
 
 Training itself is the shared ``playground.trainer.Trainer`` with a spec that
@@ -33,23 +31,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from playground.spec import Choice, FloatRange, IntRange, Spec, SpecError, from_query_lenient, spec_for_dataset
+from playground.lessons.activations import activate, g_of
+from playground.spec import Choice, FloatRange, Spec, SpecError, from_query_lenient, spec_for_dataset
 
 #: Activations the perceptron page offers (step is the historical perceptron's).
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "step", "linear")
-#: Activations the Activation-functions page plots.
-PLOT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-LABELS = {
-    "sigmoid": "Sigmoid",
-    "tanh": "Tanh",
-    "relu": "ReLU",
-    "leaky_relu": "Leaky ReLU",
-    "step": "Step",
-    "linear": "Linear",
-}
-#: Negative slope of leaky ReLU: PyTorch's default is 0.01, Keras 3's 0.2; 0.1 is visible on a chart.
-LEAKY_SLOPE = 0.1
-
 #: Bounds of every number a user can set on the perceptron page (sliders and links).
 WEIGHT_LIMIT = 10.0
 #: Data sets the training section offers (name -> label): separable ones first, then ones a line cannot split.
@@ -59,122 +45,8 @@ TRAIN_EPOCHS = 60
 #: The largest learning rate the perceptron page offers (its slider's top): one sigmoid neuron
 #: already overshoots there, and a link asking for more is brought down with a notice.
 MAX_LR = 1.0
-#: Depth of the vanishing-gradient stack: bounds and default.
-DEPTH_MIN, DEPTH_MAX, DEPTH_DEFAULT = 2, 30, 10
-
 _NUMBER_RULE = FloatRange("a number", -WEIGHT_LIMIT, WEIGHT_LIMIT)
 _G_RULE = Choice("activation", ACTIVATIONS)
-_DEPTH_RULE = IntRange("number of layers", DEPTH_MIN, DEPTH_MAX)
-
-
-# ---------------------------------------------------------------------------
-# Activations: values by torch, derivatives by autograd.
-# ---------------------------------------------------------------------------
-
-
-def activate(name: str, z: torch.Tensor, slope: float = LEAKY_SLOPE) -> torch.Tensor:
-    """g(z) for one of the names above (``slope`` is leaky ReLU's negative slope)."""
-    if name == "sigmoid":
-        return torch.sigmoid(z)  # 1 / (1 + e^-z)
-    if name == "tanh":
-        return torch.tanh(z)
-    if name == "relu":
-        return torch.relu(z)  # max(0, z)
-    if name == "leaky_relu":
-        return torch.nn.functional.leaky_relu(z, slope)  # max(slope·z, z)
-    if name == "step":
-        return (z >= 0).to(z.dtype)  # 1 if z ≥ 0 else 0: flat, so no gradient anywhere
-    if name == "linear":
-        return z
-    raise ValueError(f"unknown activation {name!r}")
-
-
-def g_of(name: str, z: float) -> float:
-    """g(z) for a single number (in double precision)."""
-    return float(activate(name, torch.tensor(z, dtype=torch.float64)))
-
-
-def curve(name: str, z: np.ndarray, slope: float = LEAKY_SLOPE) -> tuple[np.ndarray, np.ndarray]:
-    """(g(z), g'(z)) over the points ``z``; the derivative comes from autograd.
-
-    The step function has derivative 0 wherever it is defined (and none at 0):
-    this is why a step perceptron cannot be trained by gradient descent.
-    """
-    t = torch.tensor(np.asarray(z, dtype=np.float64), requires_grad=True)
-    out = activate(name, t, slope)
-    if not out.requires_grad:  # step: built from a comparison, flat everywhere
-        return out.detach().numpy(), np.zeros_like(out.detach().numpy())
-    # Each output depends only on its own input, so the gradient of the sum is g'(z) elementwise.
-    (grad,) = torch.autograd.grad(out.sum(), t)
-    return out.detach().numpy(), grad.numpy()
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the lecture says about one activation."""
-
-    formula: str  # LaTeX of g(z)
-    derivative: str  # LaTeX of g'(z)
-    output_range: str
-    zero_centred: bool
-    sparse: bool
-    note: str
-
-
-FACTS: dict[str, Facts] = {
-    "sigmoid": Facts(
-        r"\sigma(z) = \frac{1}{1 + e^{-z}}",
-        r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) \le 0.25",
-        "(0, 1): reads as a probability",
-        False,
-        False,
-        "Saturates at both ends, where the derivative is almost 0; even at its peak it is 0.25, so the gradient "
-        "shrinks at least fourfold per layer: the vanishing gradient. Outputs are all positive (not zero-centred).",
-    ),
-    "tanh": Facts(
-        r"\tanh(z) = \frac{e^{z} - e^{-z}}{e^{z} + e^{-z}}",
-        r"\tanh'(z) = 1 - \tanh^2(z) \le 1",
-        "(-1, 1)",
-        True,
-        False,
-        "Zero-centred, with a derivative up to 1 at z = 0, but it still saturates for large |z|, "
-        "so gradients vanish there too.",
-    ),
-    "relu": Facts(
-        r"\mathrm{ReLU}(z) = \max(0, z)",
-        r"\mathrm{ReLU}'(z) = \begin{cases} 1 & z > 0 \\ 0 & z < 0 \end{cases}",
-        "[0, ∞)",
-        False,
-        True,
-        "Derivative exactly 1 for z > 0: gradients pass through deep stacks without shrinking. "
-        "Negative inputs give 0 (sparse activations, cheap to compute); a neuron stuck below 0 stops learning (dying ReLU).",
-    ),
-    "leaky_relu": Facts(
-        r"\mathrm{LeakyReLU}(z) = \max(\alpha z, z)",
-        r"\mathrm{LeakyReLU}'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z < 0 \end{cases}",
-        "(-∞, ∞)",
-        False,
-        False,
-        "ReLU with a small slope α for z < 0, so no neuron dies: the gradient never is exactly 0.",
-    ),
-    "linear": Facts(
-        r"g(z) = z",
-        r"g'(z) = 1",
-        "(-∞, ∞)",
-        True,
-        False,
-        "No non-linearity: a stack of linear layers is still one linear function, so it can only draw straight "
-        "boundaries. Used for regression outputs.",
-    ),
-    "step": Facts(
-        r"g(z) = \begin{cases} 1 & z \ge 0 \\ 0 & z < 0 \end{cases}",
-        r"g'(z) = 0 \ (z \ne 0)",
-        "{0, 1}",
-        False,
-        True,
-        "Rosenblatt's original perceptron. Its derivative is 0 everywhere, so gradient descent cannot train it.",
-    ),
-}
 
 
 # ---------------------------------------------------------------------------
@@ -245,16 +117,6 @@ def parse_neuron(params: Mapping[str, Any]) -> tuple[Neuron, list[str]]:
         except SpecError as exc:
             notices.append(_notice("g", exc))
     return replace(Neuron(), **values), notices
-
-
-def parse_depth(params: Mapping[str, Any]) -> tuple[int, list[str]]:
-    """The vanishing-gradient depth a link asks for (``depth``), bounded; never raises."""
-    if "depth" not in params:
-        return DEPTH_DEFAULT, []
-    try:
-        return _DEPTH_RULE.parse("depth", _last(params["depth"])), []
-    except SpecError as exc:
-        return DEPTH_DEFAULT, [_notice("depth", exc)]
 
 
 def _last(value: Any) -> Any:
@@ -436,42 +298,6 @@ def trained_neuron(weights: list[tuple[np.ndarray, np.ndarray]]) -> Neuron:
     """The sigmoid neuron a trainer holds (``Trainer.weights()`` of a no-hidden-layer network)."""
     w, b = weights[-1]
     return Neuron(x1=0.0, x2=0.0, w0=float(b[0]), w1=float(w[0, 0]), w2=float(w[0, 1]), g="sigmoid")
-
-
-# ---------------------------------------------------------------------------
-# Vanishing gradients: a deep stack, sigmoid against ReLU, by autograd.
-# ---------------------------------------------------------------------------
-
-
-def gradient_per_layer(activation: str, depth: int, width: int = 32, batch: int = 128, seed: int = 0) -> np.ndarray:
-    """‖∂L/∂W_k‖ for each hidden layer k = 1..depth (layer 1 nearest the input).
-
-    The stack is ``depth`` dense layers of ``width`` units with the same
-    activation, then one linear output; L is the mean squared error against
-    random targets. Weights are Keras's default glorot-uniform with zero
-    biases, drawn from a generator seeded by ``seed``, so every activation is
-    measured on the very same weights and inputs. By the chain rule the
-    gradient at layer k is a product of one factor g'(z) per layer above it;
-    σ' ≤ 0.25 makes that product shrink geometrically, ReLU' = 1 does not.
-    """
-    if not DEPTH_MIN <= depth <= DEPTH_MAX:
-        raise ValueError(f"depth must be from {DEPTH_MIN} to {DEPTH_MAX}")
-    gen = torch.Generator().manual_seed(seed)
-    dtype = torch.float64  # gradients down to 1e-20 stay exact
-    x = torch.randn(batch, width, generator=gen, dtype=dtype)
-    target = torch.randn(batch, 1, generator=gen, dtype=dtype)
-    bound = math.sqrt(6.0 / (width + width))  # glorot-uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out))
-    weights = [
-        ((torch.rand(width, width, generator=gen, dtype=dtype) * 2 - 1) * bound).requires_grad_() for _ in range(depth)
-    ]
-    out_bound = math.sqrt(6.0 / (width + 1))
-    w_out = (torch.rand(1, width, generator=gen, dtype=dtype) * 2 - 1) * out_bound
-    h = x
-    for w in weights:
-        h = activate(activation, h @ w.T)
-    loss = torch.mean((h @ w_out.T - target) ** 2)
-    grads = torch.autograd.grad(loss, weights)
-    return np.array([float(g.norm()) for g in grads])
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import plotly.graph_objects as go
 
-from playground.ui.charts import _base_layout
+from playground.ui.charts.base import base_layout
 
 NODE_POS = {
     "x1": (0.0, 1.0),
@@ -138,4 +138,4 @@ def network_figure(
     fig.update_xaxes(range=[-0.35, 4.3], visible=False)
     fig.update_yaxes(range=[-2.2, 2.3], visible=False)
     fig.update_layout(plot_bgcolor="white", dragmode=False)
-    return _base_layout(fig, height)
+    return base_layout(fig, height)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.ui.charts import BLUE, DIVERGING, ORANGE, _base_layout, add_points, curves_figure, finite
+from playground.ui.charts.base import BLUE, DIVERGING, ORANGE, add_points, base_layout, curves_figure, finite
 
 LINE_COLOR = "#222222"
 DERIVATIVE_COLOR = "#d62728"
@@ -105,7 +105,7 @@ def plane_figure(
     lim = float(max(abs(axis[0]), abs(axis[-1])))
     fig.update_xaxes(range=[-lim, lim], title_text="x₁", constrain="domain", showgrid=False, zeroline=True)
     fig.update_yaxes(range=[-lim, lim], title_text="x₂", scaleanchor="x", scaleratio=1, showgrid=False, zeroline=True)
-    return _base_layout(fig, height, title)
+    return base_layout(fig, height, title)
 
 
 def activation_figure(
@@ -124,7 +124,7 @@ def activation_figure(
     )
     fig.update_xaxes(title_text="z", showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#999")
     fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=True, zerolinecolor="#999")
-    return _base_layout(fig, height, label)
+    return base_layout(fig, height, label)
 
 
 def gradient_figure(norms: Mapping[str, np.ndarray], labels: Mapping[str, str], height: int = 380) -> go.Figure:
@@ -150,7 +150,7 @@ def gradient_figure(norms: Mapping[str, np.ndarray], labels: Mapping[str, str], 
     fig.update_yaxes(
         title_text="gradient size ‖∂L/∂W‖", type="log", showgrid=True, gridcolor="#eee", exponentformat="e"
     )
-    return _base_layout(fig, height)
+    return base_layout(fig, height)
 
 
 def loss_figure(

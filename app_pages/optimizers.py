@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from playground import optimizers
 from playground.lessons import gradient_descent as op
 from playground.spec import Spec
 from playground.ui import state, widgets
@@ -22,10 +23,15 @@ PAGE = "optimizers"
 EPS_OPTIONS = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
 DECAY_OPTIONS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999)
 BATCH_OPTIONS = (1, 2, 4, 8, 16, 32, 64)
-HYPER_DEFAULTS: dict[str, Any] = {
-    "momentum_beta": 0.9, "rmsprop_rho": 0.9, "adam_beta1": 0.9, "adam_beta2": 0.999, "adagrad_init": 0.1,
-    **{f"eps_{n}": 1e-7 for n in ("rmsprop", "adagrad", "adam")},
+#: The stops of each hyperparameter's slider (the registry declares the hyperparameters and their defaults).
+HYPER_OPTIONS: dict[str, tuple[float, ...]] = {
+    "momentum": DECAY_OPTIONS[:-1], "rho": DECAY_OPTIONS[1:], "beta1": DECAY_OPTIONS, "beta2": DECAY_OPTIONS[3:],
+    "epsilon": EPS_OPTIONS, "initial_accumulator": (0.0, 0.01, 0.1, 1.0),
 }  # fmt: skip
+#: Widget key -> the lecture's (Keras's) default, one per optimizer and hyperparameter: "adam_beta1", "rmsprop_rho".
+HYPER_DEFAULTS: dict[str, float] = {
+    f"{o.name}_{h.field}": h.default for o in optimizers.REGISTRY.values() for h in o.hyperparameters
+}
 
 
 def set_lrs(lrs: dict[str, float]) -> None:
@@ -83,12 +89,9 @@ def lr_slider(key: str, label: str, options: tuple[float, ...] = op.LR_OPTIONS, 
 
 
 def config_for(name: str) -> op.OptimizerConfig:
-    g = lambda key: state.get(key, lambda: HYPER_DEFAULTS[key])
-    return op.OptimizerConfig(
-        name, lr=state.get(f"lr_{name}", lambda: 0.01), momentum=g("momentum_beta"), rho=g("rmsprop_rho"),
-        beta1=g("adam_beta1"), beta2=g("adam_beta2"), epsilon=g(f"eps_{name}") if name in ("rmsprop", "adagrad", "adam")
-        else 1e-7, initial_accumulator=g("adagrad_init"),
-    )  # fmt: skip
+    """This optimizer's settings on the page: its η and its own hyperparameters (the rest keep their defaults)."""
+    own = {h.field: float(state.peek(f"{name}_{h.field}", h.default)) for h in optimizers.get(name).hyperparameters}
+    return op.OptimizerConfig(name, lr=state.get(f"lr_{name}", lambda: 0.01), **own)
 
 
 def report_divergence(walks: list[op.Walk]) -> None:
@@ -188,14 +191,10 @@ with st.expander("Hyperparameters of each optimizer", icon=":material/tune:"):
         with col:
             st.markdown(f"**{op.OPTIMIZER_TITLES[name]}**")
             lr_slider(f"lr_{name}", "η")
-            for key, label, options in (
-                ("momentum_beta", "momentum β", DECAY_OPTIONS[:-1]), ("rmsprop_rho", "ρ", DECAY_OPTIONS[1:]),
-                ("adagrad_init", "initial accumulator", (0.0, 0.01, 0.1, 1.0)), ("adam_beta1", "β₁", DECAY_OPTIONS),
-                ("adam_beta2", "β₂", DECAY_OPTIONS[3:]), (f"eps_{name}", "ε", EPS_OPTIONS),
-            ):  # fmt: skip
-                if key.startswith(name[:4]) or (key == f"eps_{name}" and name in ("rmsprop", "adagrad", "adam")):
-                    control(key, HYPER_DEFAULTS[key], partial(st.select_slider, label, options=options, key=key,
-                                                              format_func=lambda v: f"{v:g}"))  # fmt: skip
+            for h in optimizers.get(name).hyperparameters:
+                key = f"{name}_{h.field}"
+                control(key, h.default, partial(st.select_slider, h.symbol, options=HYPER_OPTIONS[h.field], key=key,
+                                                format_func=lambda v: f"{v:g}"))  # fmt: skip
     st.caption("Each surface starts every optimizer on a learning rate that suits it; the shared slider sets all.")
 
 if not chosen_opts:

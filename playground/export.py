@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 
-from playground import datasets
+from playground import datasets, optimizers
 from playground.spec import Spec
 
 _KERAS_LOSS = {
@@ -25,31 +25,11 @@ _KERAS_LOSS = {
 
 
 def _keras_optimizer(spec: Spec) -> str:
-    t = spec.train
-    lr = repr(t.lr)
-    if t.optimizer == "sgd":
-        return f"keras.optimizers.SGD(learning_rate={lr})"
-    if t.optimizer == "momentum":
-        return f"keras.optimizers.SGD(learning_rate={lr}, momentum={t.momentum!r})"
-    if t.optimizer == "rmsprop":
-        return f"keras.optimizers.RMSprop(learning_rate={lr}, rho={t.rho!r}, epsilon={t.epsilon!r})"
-    if t.optimizer == "adagrad":
-        return f"keras.optimizers.Adagrad(learning_rate={lr}, epsilon={t.epsilon!r})"
-    return f"keras.optimizers.Adam(learning_rate={lr}, beta_1={t.beta1!r}, beta_2={t.beta2!r}, epsilon={t.epsilon!r})"
+    return optimizers.get(spec.train.optimizer).keras_source(spec.train.lr, spec.train)
 
 
 def _torch_optimizer(spec: Spec) -> str:
-    t = spec.train
-    lr = repr(t.lr)
-    if t.optimizer == "sgd":
-        return f"torch.optim.SGD(model.parameters(), lr={lr})"
-    if t.optimizer == "momentum":
-        return f"torch.optim.SGD(model.parameters(), lr={lr}, momentum={t.momentum!r})"
-    if t.optimizer == "rmsprop":
-        return f"torch.optim.RMSprop(model.parameters(), lr={lr}, alpha={t.rho!r}, eps={t.epsilon!r})"
-    if t.optimizer == "adagrad":
-        return f"torch.optim.Adagrad(model.parameters(), lr={lr}, eps={t.epsilon!r}, initial_accumulator_value=0.1)"
-    return f"torch.optim.Adam(model.parameters(), lr={lr}, betas=({t.beta1!r}, {t.beta2!r}), eps={t.epsilon!r})"
+    return optimizers.get(spec.train.optimizer).torch_source(spec.train.lr, spec.train)
 
 
 def _output(spec: Spec, num_classes: int) -> tuple[int, str]:

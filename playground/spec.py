@@ -25,6 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from playground import optimizers
+
+# The optimizers' hyperparameters are declared once, in the registry: defaults and ranges.
+_H_MOMENTUM, _H_RHO, _H_EPSILON = (optimizers.hyperparameter(f) for f in ("momentum", "rho", "epsilon"))
+_H_BETA1, _H_BETA2 = optimizers.hyperparameter("beta1"), optimizers.hyperparameter("beta2")
+
 
 class SpecError(ValueError):
     """A setting is unknown, malformed or out of range.
@@ -304,7 +310,7 @@ FEATURE_LABELS = {
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 PROBLEMS = ("binary", "multiclass", "regression")
 LOSSES = ("binary_crossentropy", "categorical_crossentropy", "mse")
-OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adagrad", "adam")
+OPTIMIZERS = optimizers.NAMES  # the registry's order: sgd, momentum, rmsprop, adagrad, adam
 
 #: Which losses make sense for which problem type.
 LOSSES_FOR_PROBLEM = {
@@ -390,13 +396,18 @@ class TrainSpec:
     # 0.03 is TensorFlow Playground's default learning rate.
     lr: float = setting(0.03, FloatRange("learning rate", 0.0, 10.0, lo_open=True))
     # Momentum for the "momentum" optimizer (SGD with momentum); 0.9 is the usual choice.
-    momentum: float = setting(0.9, FloatRange("momentum (SGD with momentum)", 0.0, 0.999))
-    # Adam's defaults as in the lecture / Keras: beta_1 0.9, beta_2 0.999, epsilon 1e-7.
-    beta1: float = setting(0.9, FloatRange("Adam beta_1", 0.0, 0.999))
-    beta2: float = setting(0.999, FloatRange("Adam beta_2", 0.0, 0.9999))
-    epsilon: float = setting(1e-7, FloatRange("epsilon (Adam, RMSprop, AdaGrad)", 0.0, 1.0, lo_open=True))
+    momentum: float = setting(
+        _H_MOMENTUM.default, FloatRange("momentum (SGD with momentum)", _H_MOMENTUM.lo, _H_MOMENTUM.hi)
+    )
+    # Adam's defaults as in the lecture / Keras: beta_1 0.9, beta_2 0.999, epsilon 1e-7 (playground.optimizers).
+    beta1: float = setting(_H_BETA1.default, FloatRange("Adam beta_1", _H_BETA1.lo, _H_BETA1.hi))
+    beta2: float = setting(_H_BETA2.default, FloatRange("Adam beta_2", _H_BETA2.lo, _H_BETA2.hi))
+    # Any epsilon above 0 is valid in a spec or a link; the sidebar offers the registry's range.
+    epsilon: float = setting(
+        _H_EPSILON.default, FloatRange("epsilon (Adam, RMSprop, AdaGrad)", 0.0, _H_EPSILON.hi, lo_open=True)
+    )
     # RMSprop's decay rate rho (Keras default 0.9).
-    rho: float = setting(0.9, FloatRange("RMSprop rho", 0.0, 0.999))
+    rho: float = setting(_H_RHO.default, FloatRange("RMSprop rho", _H_RHO.lo, _H_RHO.hi))
     # TensorFlow Playground's default batch size is 10.
     batch_size: int = setting(10, IntRange("batch size", 1, 65_536))
     epochs: int = setting(200, IntRange("maximum number of epochs", 1, 10_000))

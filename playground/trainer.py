@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from playground import datasets
+from playground import datasets, optimizers
 from playground.callbacks import EarlyStopping, ReduceLROnPlateau
 from playground.device import configure_threads, resolve_device
 from playground.model import MLP, build_model, correct_count, loss_fn, predict, weight_penalty
@@ -71,22 +71,9 @@ class EpochRecord:
 
 
 def make_optimizer(params: Any, train: TrainSpec, lr: float) -> torch.optim.Optimizer:
-    """``torch.optim``'s own optimizers, configured as the lecture's Keras ones."""
-    name = train.optimizer
-    # The fused kernels (one call for all parameters) are up to 2x faster per step on the CPU.
-    fused = {"fused": True}
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, **fused)
-    if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=train.momentum, **fused)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, alpha=train.rho, eps=train.epsilon, foreach=True)
-    if name == "adagrad":
-        # Keras starts AdaGrad's accumulator at 0.1.
-        return torch.optim.Adagrad(params, lr=lr, eps=train.epsilon, initial_accumulator_value=0.1, **fused)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(train.beta1, train.beta2), eps=train.epsilon, **fused)
-    raise ValueError(f"unknown optimizer {name!r}")  # unreachable: the spec validated it
+    """``torch.optim``'s own optimizer for the spec, configured as the lecture's Keras one (``playground.optimizers``)."""
+    entry = optimizers.get(train.optimizer)
+    return entry.make(params, lr, train, **entry.fast)
 
 
 def load_dataset(

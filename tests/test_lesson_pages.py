@@ -115,8 +115,9 @@ def test_optimizers_every_control() -> None:
     at.slider(key="start_y_network").set_value(-2.0)
     at.slider(key="steps").set_value(100)
     at.checkbox(key="show_3d").check()
-    for key, value in (("momentum_beta", 0.5), ("rmsprop_rho", 0.99), ("adagrad_init", 1.0), ("adam_beta1", 0.8),
-                       ("adam_beta2", 0.99), ("eps_adam", 1e-8), ("eps_rmsprop", 1e-6), ("eps_adagrad", 1e-5),
+    for key, value in (("momentum_momentum", 0.5), ("rmsprop_rho", 0.99), ("adagrad_initial_accumulator", 1.0),
+                       ("adam_beta1", 0.8), ("adam_beta2", 0.99), ("adam_epsilon", 1e-8), ("rmsprop_epsilon", 1e-6),
+                       ("adagrad_epsilon", 1e-5),
                        ("lr_sgd", 0.2), ("lr_momentum", 0.002), ("lr_rmsprop", 0.003), ("lr_adagrad", 0.5)):  # fmt: skip
         at.select_slider(key=key).set_value(value)
     at.selectbox(key="noise_optimizer").set_value("adam")

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from playground.spec import OPTIMIZERS  # the same five names as the trainer's
+from playground import optimizers
+from playground.optimizers import NAMES as OPTIMIZERS  # the registry: the same five as the trainer's
 
 # torch.optim's own update functions (what the Optimizer classes' ``step`` calls)
 _sgd = importlib.import_module("torch.optim.sgd").sgd
@@ -40,13 +41,7 @@ _rmsprop = importlib.import_module("torch.optim.rmsprop").rmsprop
 _adagrad = importlib.import_module("torch.optim.adagrad").adagrad
 _adam = importlib.import_module("torch.optim.adam").adam
 
-OPTIMIZER_TITLES = {
-    "sgd": "SGD",
-    "momentum": "SGD + momentum",
-    "rmsprop": "RMSprop",
-    "adagrad": "AdaGrad",
-    "adam": "Adam",
-}
+OPTIMIZER_TITLES = {n: o.title for n, o in optimizers.REGISTRY.items()}
 SURFACES = ("bowl", "valley", "rosenbrock", "saddle", "network")
 
 #: A walk that gets this many map sizes away from the map's centre has diverged.
@@ -65,12 +60,12 @@ class OptimizerConfig:
 
     name: str
     lr: float = 0.001
-    momentum: float = 0.9  # SGD with momentum: v ← β·v + g, w ← w − η·v
-    rho: float = 0.9  # RMSprop: s ← ρ·s + (1 − ρ)·g²   (torch calls ρ ``alpha``)
-    beta1: float = 0.9  # Adam: first-moment decay
-    beta2: float = 0.999  # Adam: second-moment decay
-    epsilon: float = 1e-7  # Keras's ε (torch's default is 1e-8)
-    initial_accumulator: float = 0.1  # AdaGrad's starting Σg² (Keras 0.1, torch 0)
+    momentum: float = optimizers.MOMENTUM.default  # SGD with momentum: v ← β·v + g, w ← w − η·v
+    rho: float = optimizers.RHO.default  # RMSprop: s ← ρ·s + (1 − ρ)·g²   (torch calls ρ ``alpha``)
+    beta1: float = optimizers.BETA1.default  # Adam: first-moment decay
+    beta2: float = optimizers.BETA2.default  # Adam: second-moment decay
+    epsilon: float = optimizers.EPSILON.default  # Keras's ε (torch's default is 1e-8)
+    initial_accumulator: float = optimizers.INITIAL_ACCUMULATOR.default  # AdaGrad's starting Σg² (Keras 0.1, torch 0)
 
     def __post_init__(self) -> None:
         if self.name not in OPTIMIZERS:
@@ -88,7 +83,7 @@ class OptimizerConfig:
 
 
 #: The lecture's defaults (Keras): Adam 0.001 / 0.9 / 0.999 / 1e-7, SGD 0.01.
-LECTURE_LR = {"sgd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adagrad": 0.001, "adam": 0.001}
+LECTURE_LR = {n: o.lecture_lr for n, o in optimizers.REGISTRY.items()}
 
 
 def lecture_defaults(name: str) -> OptimizerConfig:
@@ -97,17 +92,7 @@ def lecture_defaults(name: str) -> OptimizerConfig:
 
 def make_optimizer(cfg: OptimizerConfig, params: list[torch.Tensor]) -> torch.optim.Optimizer:
     """The torch.optim optimizer for ``cfg`` (single-tensor loops: fastest for one tiny parameter)."""
-    if cfg.name == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, foreach=False)
-    if cfg.name == "momentum":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, foreach=False)
-    if cfg.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=cfg.rho, eps=cfg.epsilon, foreach=False)
-    if cfg.name == "adagrad":
-        return torch.optim.Adagrad(
-            params, lr=cfg.lr, eps=cfg.epsilon, initial_accumulator_value=cfg.initial_accumulator, foreach=False
-        )
-    return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.epsilon, foreach=False)
+    return optimizers.get(cfg.name).make(params, cfg.lr, cfg, foreach=False)
 
 
 class TorchStep:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from playground import datasets
-from playground.spec import DATASETS_2D_CLASSIFY, Spec, spec_for_dataset
+from playground.spec import DATASETS_2D_CLASSIFY, OPTIMIZERS, Spec, spec_for_dataset
 from playground.trainer import STOP_DIVERGED, STOP_EARLY, EpochRecord, Trainer
 
 #: Page name and session key.
@@ -189,8 +189,9 @@ CONTROLS = (
     Control("layers", "slider", "Hidden layers", "Network", 0, MAX_LAYERS),
     Control("width", "select_slider", "Neurons per layer", "Network", options=(2, 4, 8, 16, 32, 64, 128, 256)),
     Control("activation", "selectbox", "Activation", "Network", options=("tanh", "relu", "sigmoid")),
+    # The registry's optimizers, the page's default (Adam) first.
     Control(
-        "optimizer", "selectbox", "Optimizer", "Network", options=("adam", "sgd", "momentum", "rmsprop", "adagrad")
+        "optimizer", "selectbox", "Optimizer", "Network", options=("adam", *(n for n in OPTIMIZERS if n != "adam"))
     ),
     Control("lr", "select_slider", "Learning rate", "Network", options=RATES),
     Control("epochs", "slider", "Epochs", "Network", 10, MAX_EPOCHS, 10),

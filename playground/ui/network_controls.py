@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from playground import datasets
+from playground import datasets, optimizers
 from playground.lessons import network
 from playground.lessons.network import DEFAULT, CustomPoints
 from playground.spec import (
@@ -423,24 +423,26 @@ def sidebar(current: Spec) -> None:
     _widget(sb.number_input, "epochs", "Stop after (epochs)", flat["epochs"], min_value=1, max_value=10_000, step=100)
 
 
-#: Each optimizer's own settings (Keras's names and defaults, in the spec).
-OPTIMIZER_DETAILS = {
-    "momentum": (("momentum", "Momentum", 0.0, 0.999),),
-    "rmsprop": (("rho", "Decay rate rho", 0.0, 0.999), ("epsilon", "Epsilon", 1e-10, 1.0)),
-    "adagrad": (("epsilon", "Epsilon", 1e-10, 1.0),),
-    "adam": (("beta1", "beta_1", 0.0, 0.999), ("beta2", "beta_2", 0.0, 0.9999), ("epsilon", "Epsilon", 1e-10, 1.0)),
-}
+#: The TrainSpec's fields: an optimizer's hyperparameter the spec does not hold keeps the registry's default.
+_SPEC_FIELDS = frozenset(Spec().to_dict())
+
+
+def _details(optimizer: str) -> tuple[optimizers.Hyperparameter, ...]:
+    """The optimizer's own settings the sidebar offers (the registry's, Keras's names and defaults)."""
+    return tuple(h for h in optimizers.get(optimizer).hyperparameters if h.field in _SPEC_FIELDS)
 
 
 def _optimizer_details(current: Spec) -> None:
-    details = OPTIMIZER_DETAILS.get(current.train.optimizer, ())
+    details = _details(current.train.optimizer)
     if not details or not state.visible("optimizer_details"):
         return
     flat = current.to_dict()
     with st.sidebar.expander("Optimizer details", icon=":material/tune:"):
-        for name, label, lo, hi in details:
-            fmt = "%.1e" if name == "epsilon" else "%.4f"
-            _widget(st.number_input, name, label, flat[name], min_value=lo, max_value=hi, format=fmt, step=None)
+        for h in details:
+            fmt = "%.1e" if h.field == "epsilon" else "%.4f"
+            _widget(
+                st.number_input, h.field, h.label, flat[h.field], min_value=h.lo, max_value=h.hi, format=fmt, step=None
+            )
 
 
 def _custom_data_controls() -> None:

@@ -18,15 +18,10 @@ import plotly.graph_objects as go
 from PIL import Image
 from plotly.colors import sample_colorscale
 
+from playground import optimizers
 from playground.ui.charts.base import base_layout, finite, whole_number_step
 
-OPTIMIZER_COLORS = {
-    "sgd": "#d62728",
-    "momentum": "#ff7f0e",
-    "rmsprop": "#2ca02c",
-    "adagrad": "#9467bd",
-    "adam": "#1f77b4",
-}
+OPTIMIZER_COLORS = {n: o.colour for n, o in optimizers.REGISTRY.items()}
 EXTRA_COLORS = ("#d62728", "#2ca02c", "#1f77b4", "#ff7f0e", "#9467bd")
 #: The animation's frame duration: 50 ms asks the browser for 20 frames a second.
 FRAME_MS = 50

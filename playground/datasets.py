@@ -194,9 +194,13 @@ GENERATORS: dict[str, Generator2D] = {
 assert set(GENERATORS) == set(DATASETS_2D_CLASSIFY + DATASETS_2D_REGRESS)
 
 
+#: One seed, two independent random streams: the points, and the train/validation split (the exports use them too).
+POINTS_STREAM, SPLIT_STREAM = 0xDA7A, 0x5B11
+
+
 def generate_points(name: str, samples: int, noise_percent: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The raw points and labels of a 2-D set, reproducible from ``seed``."""
-    rng = np.random.default_rng([seed, 0xDA7A])
+    rng = np.random.default_rng([seed, POINTS_STREAM])
     points, labels = GENERATORS[name](rng, samples, noise_percent / 100.0)
     return points.astype(np.float32), labels
 
@@ -217,7 +221,7 @@ def split(
     At least one point stays on each side when there are two or more points.
     """
     n = len(points)
-    order = np.random.default_rng([seed, 0x5B11]).permutation(n)
+    order = np.random.default_rng([seed, SPLIT_STREAM]).permutation(n)
     n_val = split_counts(n, validation_split)[1]
     train_idx, val_idx = order[n_val:], order[:n_val]
     return points[train_idx], labels[train_idx], points[val_idx], labels[val_idx]

@@ -58,6 +58,24 @@ def keras_code(spec: Spec, custom_classes: int | None = None) -> str:
     if t.l1 > 0 or t.l2 > 0:
         reg = f", kernel_regularizer=keras.regularizers.L1L2(l1={t.l1!r}, l2={t.l2!r})"
     lines = ["import keras", "from keras import layers", ""]
+    if not spec.is_image:
+        # A whole script: the app's data first (2-D sets, or the CSV given on the command line).
+        run = "python this_script.py" + (" DATA.csv" if spec.data.dataset == "custom" else "")
+        lines = [
+            f'"""Exported from the Deep Learning Playground: {spec.data.dataset}, hidden {list(m.hidden)}, '
+            f'{t.optimizer}, lr {t.lr}.\n\nRun: {run}  (with Keras 3 on any backend)\n"""',
+            "import math",
+            "import sys",
+            "",
+            "import keras",
+            "import numpy as np",
+            "from keras import layers",
+            "",
+            f"keras.utils.set_random_seed({spec.seed})",
+            *data_code_2d(spec),
+        ]
+        if (m.problem, m.loss) == ("multiclass", "mse"):
+            lines += [f"y_train, y_val = (keras.utils.to_categorical(y, {classes}) for y in (y_train, y_val))", ""]
     if spec.is_image:
         loader = "mnist" if spec.data.dataset == "mnist" else "fashion_mnist"
         lines += [
@@ -66,9 +84,6 @@ def keras_code(spec: Spec, custom_classes: int | None = None) -> str:
             "x_test = x_test.reshape(-1, 784).astype('float32') / 255",
             "",
         ]
-    else:
-        feats = ", ".join(spec.data.features)
-        lines += [f"# x_train: array of shape (n, {in_dim}) with the features {feats}; y_train: labels", ""]
     lines += ["model = keras.Sequential([", f"    keras.Input(shape=({in_dim},)),"]
     for width, act in zip(m.hidden, m.activation, strict=True):
         lines.append(f'    layers.Dense({width}, activation="{act}"{reg}),')
@@ -103,7 +118,10 @@ def keras_code(spec: Spec, custom_classes: int | None = None) -> str:
         f"    batch_size={t.batch_size},",
         f"    epochs={t.epochs},",
     ]
-    lines.append(f"    validation_split={spec.data.validation_split!r},")
+    if spec.is_image:
+        lines.append(f"    validation_split={spec.data.validation_split!r},")
+    else:
+        lines.append("    validation_data=(x_val, y_val),  # the app's own split")
     if callbacks:
         lines.append("    callbacks=[")
         lines += [f"        {cb}," for cb in callbacks]
@@ -147,6 +165,69 @@ def load_csv(path):
 '''
 
 
+_FEATURE_CODE = {
+    "x1": "a",
+    "x2": "b",
+    "x1_sq": "a * a",
+    "x2_sq": "b * b",
+    "x1_x2": "a * b",
+    "sin_x1": "np.sin(a)",
+    "sin_x2": "np.sin(b)",
+}
+#: Where a script's data section begins and ends (tests run it alone and compare it with the app's data).
+DATA_START = "# -- the data: the app's points, features and split"
+DATA_END = "# -- end of the data: the same points, features and split as the app"
+
+
+def data_code_2d(spec: Spec) -> list[str]:
+    """Code that makes exactly the app's data for a 2-D spec: generator, seed, noise, features and split.
+
+    The generator's own source (``datasets.GENERATORS``), seeded as ``datasets.generate_points``
+    seeds it, then the features of ``datasets.make_features`` and the shuffle and hold-out of
+    ``datasets.split``. A custom set is read from the CSV given on the command line.
+    """
+    d = spec.data
+    parts: list[str] = ["\n" + DATA_START]
+    if d.dataset == "custom":
+        parts += [_CSV_LOADER, "points, labels = load_csv(sys.argv[1])"]
+    else:
+        gen = datasets.GENERATORS[d.dataset]
+        helper = ""
+        if d.dataset == "multi_gauss":
+            helper = (
+                "_GAUSSIANS = np.array(" + repr(datasets._GAUSSIANS.tolist()) + ")\n\n\n"
+                + inspect.getsource(datasets.multi_gauss_target) + "\n\n"
+            )  # fmt: skip
+        parts.append("\n" + helper + inspect.getsource(gen))
+        parts.append(
+            f"rng = np.random.default_rng([{spec.seed}, {datasets.POINTS_STREAM:#x}])  # the app's stream for points\n"
+            f"points, labels = {gen.__name__}(rng, {d.samples}, {d.noise / 100!r})  # noise as a fraction\n"
+            "points = points.astype(np.float32)"
+        )
+    feats = ", ".join(_FEATURE_CODE[f] for f in d.features)
+    ydtype = "np.float32" if spec.model.problem == "regression" else "np.int64"
+    parts.append(
+        textwrap.dedent(
+            f"""
+            a, b = points[:, 0], points[:, 1]
+            features = np.stack([{feats}], axis=1).astype(np.float32)  # {", ".join(d.features)}
+            labels = np.asarray(labels).astype({ydtype})
+            # The app's split: shuffle with the seed, hold out the validation share (at least one point each side).
+            order = np.random.default_rng([{spec.seed}, {datasets.SPLIT_STREAM:#x}]).permutation(len(features))
+            n_val = round(len(features) * {d.validation_split!r})
+            if len(features) >= 2:
+                n_val = min(max(n_val, 1), len(features) - 1)
+            val_idx, train_idx = order[:n_val], order[n_val:]
+            x_train, y_train = features[train_idx], labels[train_idx]
+            x_val, y_val = features[val_idx], labels[val_idx]
+            x_test = y_test = None
+            {DATA_END}
+            """
+        )
+    )
+    return parts
+
+
 def pytorch_script(spec: Spec, custom_classes: int | None = None) -> str:
     """A self-contained PyTorch training script for the spec (torch and numpy only)."""
     m, t, d = spec.model, spec.train, spec.data
@@ -178,51 +259,7 @@ def pytorch_script(spec: Spec, custom_classes: int | None = None) -> str:
             "x_train, y_train, x_val, y_val = x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:]",
         ]
     else:
-        if d.dataset == "custom":
-            parts.append(_CSV_LOADER)
-            parts.append("points, labels = load_csv(sys.argv[1])")
-        else:
-            gen = datasets.GENERATORS[d.dataset]
-            helper = ""
-            if d.dataset == "multi_gauss":
-                helper = (
-                    "_GAUSSIANS = np.array("
-                    + repr(datasets._GAUSSIANS.tolist())
-                    + ")\n\n\n"
-                    + inspect.getsource(datasets.multi_gauss_target)
-                    + "\n\n"
-                )
-            parts.append("\n" + helper + inspect.getsource(gen))
-            parts.append(
-                f"rng = np.random.default_rng({spec.seed})\n"
-                f"points, labels = {gen.__name__}(rng, {d.samples}, {d.noise / 100!r})  # noise as a fraction"
-            )
-        feature_code = {
-            "x1": "a",
-            "x2": "b",
-            "x1_sq": "a * a",
-            "x2_sq": "b * b",
-            "x1_x2": "a * b",
-            "sin_x1": "np.sin(a)",
-            "sin_x2": "np.sin(b)",
-        }
-        feats = ", ".join(feature_code[f] for f in d.features)
-        ydtype = "np.float32" if m.problem == "regression" else "np.int64"
-        parts.append(
-            textwrap.dedent(
-                f"""
-                a, b = points[:, 0], points[:, 1]
-                features = np.stack([{feats}], axis=1).astype(np.float32)  # {", ".join(d.features)}
-                labels = np.asarray(labels).astype({ydtype})
-                order = np.random.default_rng({spec.seed + 1}).permutation(len(features))
-                n_val = int(round(len(features) * {d.validation_split!r}))
-                val_idx, train_idx = order[:n_val], order[n_val:]
-                x_train, y_train = features[train_idx], labels[train_idx]
-                x_val, y_val = features[val_idx], labels[val_idx]
-                x_test = y_test = None
-                """
-            )
-        )
+        parts += data_code_2d(spec)
     layers: list[str] = []
     prev = in_dim
     for width, act in zip(m.hidden, m.activation, strict=True):

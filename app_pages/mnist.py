@@ -9,7 +9,6 @@ the trainer; the images are loaded once per server (read-only arrays).
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
@@ -22,6 +21,7 @@ from playground.spec import Spec
 from playground.trainer import Trainer
 from playground.ui import live, state, widgets
 from playground.ui.charts import mnist as charts
+from playground.ui.controls import draw_controls
 
 PAGE = "mnist"
 DEFAULT = mt.default_spec()
@@ -85,31 +85,10 @@ def upload() -> None:
     state.put(f"spec:{PAGE}", spec)
 
 
-def control(c: mt.Control, value: Any) -> Any:
-    """Draw one recipe control in the sidebar and return its value."""
-    sb, lo, hi, step = st.sidebar, c.lo, c.hi, c.step
-    args: dict[str, Any] = {"key": c.name, "help": c.help}
-    if c.kind == "selectbox":
-        return sb.selectbox(c.label, c.options, index=c.options.index(value), **args)
-    if c.kind == "select_slider":
-        return sb.select_slider(c.label, mt.options_for(c, value), value, **args)
-    if c.kind == "slider":
-        return sb.slider(c.label, lo, hi, value, step, **args)  # type: ignore[call-overload]
-    if c.kind == "checkbox":
-        return sb.checkbox(c.label, value, **args)
-    if c.kind == "number":
-        return sb.number_input(c.label, int(lo or 0), int(hi or 0), int(value), int(step or 1), **args)
-    return sb.text_input(c.label, str(value), **args)
-
-
 def recipe(spec: Spec) -> Spec:
     """The sidebar: every part of the lecture's recipe, bounded for a shared server."""
     st.sidebar.header("The recipe")
-    shown, values = mt.control_values(spec), dict[str, Any]()
-    for c in mt.CONTROLS:
-        if state.visible(c.name) and (c.when is None or values.get(c.when, shown[c.when])):
-            values[c.name] = control(c, shown[c.name])
-    spec, errors = mt.spec_from_controls(spec, values)
+    spec, errors = mt.spec_from_controls(spec, draw_controls(mt.CONTROLS, mt.control_values(spec)))
     for error in errors:
         st.sidebar.error(error, icon=":material/error:")
     return spec

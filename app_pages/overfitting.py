@@ -16,12 +16,14 @@ import pandas as pd
 import streamlit as st
 
 from playground import datasets
+from playground.controls import Control
 from playground.lessons import overfitting as of
 from playground.spec import SpecError
 from playground.trainer import STOP_DIVERGED, Trainer
 from playground.ui import live, state, widgets
 from playground.ui.charts import base as charts
 from playground.ui.charts import overfitting as co
+from playground.ui.controls import draw_controls
 
 FRAME_SECONDS = 0.15
 #: Epochs per live frame by default: the 200 epochs of the default take about 20 frames.
@@ -41,36 +43,15 @@ for notice in limit_notices:
     st.warning(f"Link setting changed: {notice}", icon=":material/link_off:")
 
 
-def control(c: of.Control, value: Any) -> Any:
-    """The sidebar widget for ``c`` (skipped in classroom mode: then the spec's value stays)."""
-    if not state.visible(c.name):
-        return value
-    label, sb = c.label, st.sidebar
-    if c.kind in ("select_slider", "selectbox"):
-        opts = list(c.options)
-        if value not in opts:  # a value from a link that the list lacks
-            opts = sorted([*opts, value]) if c.kind == "select_slider" else [*opts, value]
-        if c.kind == "selectbox":
-            return sb.selectbox(label, opts, index=opts.index(value), key=c.name)
-        return sb.select_slider(label, opts, value=value, key=c.name, format_func=lambda v: f"{v:g}")
-    if c.kind == "slider":
-        lo, hi = type(value)(min(c.lo or 0, value)), type(value)(max(c.hi or 0, value))  # a link may go beyond
-        step = type(value)(c.step or 1)
-        return sb.slider(label, lo, hi, value, step, key=c.name, format="%.0f" if c.name == "noise" else None)
-    return getattr(sb, c.kind)(label, value=value, key=c.name)
-
-
-shown, section = of.control_values(spec), ""
-new: dict[str, Any] = {}
-for c in of.CONTROLS:
-    if c.section != section:
-        section = c.section
-        st.sidebar.header(section, divider="gray")
-    if c.when is None or new.get(c.when, shown[c.when]):  # a remedy's settings show while it is on
-        new[c.name] = control(c, shown[c.name])
+def split_caption(c: Control, values: dict[str, Any]) -> None:
+    """Under the split: how many points train and how many validate."""
     if c.name == "validation_split":
-        n_train, n_val = of.split_counts(new["samples"], new["validation_split"])
+        n_train, n_val = of.split_counts(values.get("samples", shown["samples"]), values["validation_split"])
         st.sidebar.caption(f"{n_train} training points, {n_val} validation points.")
+
+
+shown = of.control_values(spec)
+new = draw_controls(of.CONTROLS, shown, after=split_caption)
 if state.visible("speed"):
     st.sidebar.slider("Epochs per frame", 1, 50, SPEED, key="speed", help="How many epochs each live frame trains.")
 try:

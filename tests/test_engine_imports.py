@@ -19,6 +19,7 @@ ENGINE_MODULES = [
     "playground.export",
     "playground.presets",
     "playground.device",
+    "playground.controls",
     "playground.optimizers",
     "playground.lessons",
     "playground.lessons.activations",

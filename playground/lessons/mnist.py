@@ -37,6 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from playground.controls import Control
 from playground.datasets import Dataset
 from playground.model import MLP, build_model, output_size
 from playground.spec import (
@@ -67,44 +68,25 @@ LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 LR_FACTORS = (0.1, 0.2, 0.5, 0.8)
 
 
-@dataclass(frozen=True)
-class Control:
-    """One sidebar control: a flat spec setting, its widget kind, label and bounds.
-
-    ``when`` names a flag setting: the control shows only while that flag is on
-    (a callback's settings appear when the callback is switched on).
-    """
-
-    name: str
-    kind: str  # selectbox, select_slider, slider, checkbox, number or text
-    label: str
-    lo: float | None = None
-    hi: float | None = None
-    step: float | None = None
-    options: tuple[Any, ...] = ()
-    help: str | None = None
-    when: str | None = None
-
-
 #: The recipe's controls, in the order of the lecture's Keras program.
 CONTROLS: tuple[Control, ...] = (
     Control("dataset", "selectbox", "Data set", options=DATASETS_IMAGE),
     Control("hidden", "text", "Hidden layers (neurons per layer)",
             help=f"Comma-separated widths, e.g. 128, 64: up to {MAX_LAYERS} layers of {MAX_WIDTH}."),
     Control("activation", "selectbox", "Activation (hidden layers)", options=ACTIVATIONS),
-    Control("dropout", "slider", "Dropout after each hidden layer", 0.0, 0.8, 0.05),
+    Control("dropout", "slider", "Dropout after each hidden layer", lo=0.0, hi=0.8, step=0.05),
     Control("optimizer", "selectbox", "Optimizer", options=OPTIMIZERS),
     Control("lr", "select_slider", "Learning rate", options=LRS),
     Control("batch_size", "select_slider", "Batch size", options=BATCH_SIZES),
-    Control("epochs", "slider", "Maximum epochs", 1, MAX_EPOCHS, 1),
-    Control("validation_split", "slider", "Validation split", 0.1, 0.5, 0.05),
+    Control("epochs", "slider", "Maximum epochs", lo=1, hi=MAX_EPOCHS, step=1),
+    Control("validation_split", "slider", "Validation split", lo=0.1, hi=0.5, step=0.05),
     Control("early_stopping", "checkbox", "EarlyStopping (on the validation loss)"),
-    Control("early_stopping_patience", "slider", "Early-stopping patience (epochs)", 1, 20, 1, when="early_stopping"),
+    Control("early_stopping_patience", "slider", "Early-stopping patience (epochs)", lo=1, hi=20, step=1, when="early_stopping"),
     Control("restore_best_weights", "checkbox", "Restore the best weights at the end", when="early_stopping"),
     Control("reduce_lr", "checkbox", "ReduceLROnPlateau"),
     Control("reduce_lr_factor", "select_slider", "Reduce-LR factor", options=LR_FACTORS, when="reduce_lr"),
-    Control("reduce_lr_patience", "slider", "Reduce-LR patience (epochs)", 1, 20, 1, when="reduce_lr"),
-    Control("seed", "number", "Seed", 0, 9999, 1),
+    Control("reduce_lr_patience", "slider", "Reduce-LR patience (epochs)", lo=1, hi=20, step=1, when="reduce_lr"),
+    Control("seed", "number", "Seed", lo=0, hi=9999, step=1),
 )  # fmt: skip
 
 
@@ -115,11 +97,6 @@ def control_values(spec: Spec) -> dict[str, Any]:
     values["hidden"] = ", ".join(map(str, spec.model.hidden))
     values["activation"] = spec.model.activation[0] if spec.model.activation else "relu"
     return values
-
-
-def options_for(control: Control, value: Any) -> tuple[Any, ...]:
-    """A select control's options, with ``value`` added when a link brought another one."""
-    return tuple(sorted({*control.options, value})) if control.kind == "select_slider" else control.options
 
 
 def spec_from_controls(spec: Spec, values: dict[str, Any]) -> tuple[Spec, list[str]]:

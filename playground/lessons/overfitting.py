@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from playground import datasets
+from playground.controls import Control
 from playground.spec import DATASETS_2D_CLASSIFY, OPTIMIZERS, Spec, spec_for_dataset
 from playground.trainer import STOP_DIVERGED, STOP_EARLY, EpochRecord, Trainer
 
@@ -156,25 +157,6 @@ def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
     return (spec.replace(**changes) if changes else spec), notices
 
 
-@dataclass(frozen=True)
-class Control:
-    """One sidebar control: a flat spec setting (or ``layers``/``width``), its widget and its bounds.
-
-    ``when`` names a flag: the control shows only while that flag is on (the
-    settings of a remedy appear when the remedy is switched on).
-    """
-
-    name: str
-    kind: str  # slider, select_slider, selectbox, toggle or checkbox
-    label: str
-    section: str
-    lo: float | None = None
-    hi: float | None = None
-    step: float | None = None
-    options: tuple[Any, ...] = ()
-    when: str | None = None
-
-
 RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 PENALTIES = (0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 DELTAS = (0.0, 0.0001, 0.001, 0.01, 0.1)
@@ -184,7 +166,7 @@ MIN_LRS = (0.0, 1e-6, 1e-5, 1e-4, 1e-3)
 CONTROLS = (
     Control("dataset", "selectbox", "Data set", "Data", options=PAGE_DATASETS),
     Control("samples", "slider", "Points (training + validation)", "Data", 10, MAX_SAMPLES),
-    Control("noise", "slider", "Noise (%)", "Data", 0.0, 50.0, 1.0),
+    Control("noise", "slider", "Noise (%)", "Data", 0.0, 50.0, 1.0, format="%.0f"),
     Control("validation_split", "slider", "Share held out for validation", "Data", 0.05, 0.9, 0.05),
     Control("layers", "slider", "Hidden layers", "Network", 0, MAX_LAYERS),
     Control("width", "select_slider", "Neurons per layer", "Network", options=(2, 4, 8, 16, 32, 64, 128, 256)),

@@ -1,0 +1,66 @@
+"""The one sidebar renderer: draws a lesson's ``Control`` tuple and returns the values.
+
+Each control's widget key is its setting's name. A control hidden in classroom
+mode (``?hide=``) or whose ``when`` flag is off is not drawn and not returned, so
+its setting keeps the spec's value. Section headers appear where the section changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import streamlit as st
+
+from playground.controls import Control
+from playground.ui import state
+
+
+def draw_control(c: Control, value: Any) -> Any:
+    """The sidebar widget for ``c``, showing ``value``; returns what it holds now."""
+    sb = st.sidebar
+    args: dict[str, Any] = {"key": c.name, "help": c.help}
+    if c.kind == "selectbox":
+        options = list(c.options_with(value))
+        return sb.selectbox(c.label, options, index=options.index(value), **args)
+    if c.kind == "select_slider":
+        return sb.select_slider(c.label, c.options_with(value), value=value, format_func=_number, **args)
+    if c.kind == "slider":
+        kind = type(value)
+        # A link may bring a value beyond the slider's range: the range grows to show it.
+        lo, hi = kind(min(c.lo or 0, value)), kind(max(c.hi or 0, value))
+        return sb.slider(c.label, lo, hi, value, kind(c.step or 1), format=c.format, **args)
+    if c.kind in ("toggle", "checkbox"):
+        return getattr(sb, c.kind)(c.label, value=bool(value), **args)
+    if c.kind == "number":
+        return sb.number_input(c.label, int(c.lo or 0), int(c.hi or 0), int(value), int(c.step or 1), **args)
+    return sb.text_input(c.label, str(value), **args)
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def draw_controls(
+    controls: Iterable[Control],
+    shown: Mapping[str, Any],
+    after: Callable[[Control, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Draw every control in order (headers, ``when`` flags, classroom mode); returns name -> value.
+
+    ``after(control, values)``, when given, runs after each control is drawn (a caption under it).
+    """
+    values: dict[str, Any] = {}
+    section = ""
+    for c in controls:
+        if c.section and c.section != section:
+            section = c.section
+            st.sidebar.header(section, divider="gray")
+        if c.when is not None and not values.get(c.when, shown[c.when]):
+            continue  # its flag is off: a remedy's settings show while the remedy is on
+        if not state.visible(c.name):
+            continue  # classroom mode: the spec's value stays
+        values[c.name] = draw_control(c, shown[c.name])
+        if after is not None:
+            after(c, values)
+    return values

@@ -96,7 +96,7 @@ def recipe(spec: Spec) -> Spec:
 
 # -- 1. the recipe ----------------------------------------------------------------------------------
 st.title("8 · MNIST, end to end")
-spec, cap_notices = mt.bounded(state.page_spec(PAGE, DEFAULT))  # first: it reads the link and its notices
+spec, cap_notices = mt.fit_to_page(state.page_spec(PAGE, DEFAULT))  # first: it reads the link and its notices
 widgets.page_header(PAGE)
 st.write(
     "The lecture ends with a complete Keras program: a dense network 784 → 128 → 64 → 10 with dropout, "

@@ -20,6 +20,7 @@ ENGINE_MODULES = [
     "playground.presets",
     "playground.device",
     "playground.controls",
+    "playground.bounds",
     "playground.optimizers",
     "playground.lessons",
     "playground.lessons.activations",

@@ -171,7 +171,8 @@ def test_stop_keeps_what_was_learned(data_env: Path) -> None:
 def test_links_are_honoured_and_capped(data_env: Path) -> None:
     at = open_page({"hidden": "800,64", "epochs": "500", "lr": "-1", "early-stopping-patience": "50", "lr-factor": "x"})
     warnings = " ".join(w.value for w in at.warning)
-    assert "capped" in warnings and "lr" in warnings
+    assert "hidden: at most 4 layers of 512 neurons on this page" in warnings and "lr" in warnings
+    assert "epochs: got 500; this page allows 1 to 100 (using 100)" in warnings
     spec = at.session_state["spec:mnist"]
     assert spec.model.hidden == (512, 64) and spec.train.epochs == 100 and spec.train.lr == 0.001
     assert spec.train.early_stopping_patience == 20 and at.slider(key="early_stopping_patience").value == 20

@@ -69,13 +69,13 @@ def test_default_spec_is_the_lectures_recipe() -> None:
 
 def test_bounded_caps_a_spec_from_a_link() -> None:
     wild = mt.default_spec().replace(hidden=[1024] * 6, activation=["relu"], epochs=5000, batch_size=100)
-    spec, notices = mt.bounded(wild)
+    spec, notices = mt.fit_to_page(wild)
     assert spec.model.hidden == (mt.MAX_WIDTH,) * mt.MAX_LAYERS
     assert spec.train.epochs == mt.MAX_EPOCHS and spec.train.batch_size == 128
     assert len(notices) == 3
-    circle, notices = mt.bounded(Spec())
+    circle, notices = mt.fit_to_page(Spec())
     assert circle.data.dataset == "mnist" and circle.model.problem == "multiclass" and notices
-    same, none = mt.bounded(mt.default_spec())
+    same, none = mt.fit_to_page(mt.default_spec())
     assert same == mt.default_spec() and none == []
 
 

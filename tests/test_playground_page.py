@@ -45,7 +45,9 @@ def test_fit_to_page_keeps_a_page_spec_and_clamps_what_the_page_cannot_show() ->
     assert fitted.data.dataset == "circle" and fitted.model.problem == "binary"
     assert fitted.model.hidden == (16, 3, 3, 3, 3, 3) and len(fitted.model.activation) == 6
     assert fitted.data.samples == 2000 and fitted.train.batch_size == 512
-    assert len(notices) == 5 and all(": " in n for n in notices)
+    # one notice per setting: the data set, the hidden layers (both their number and width), points, batch size
+    assert len(notices) == 4 and all(": " in n for n in notices)
+    assert "hidden: at most 6 layers of 16 neurons on this page (using 16,3,3,3,3,3)" in notices
 
 
 def test_rebuild_key_moves_with_data_and_architecture_only() -> None:

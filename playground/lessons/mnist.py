@@ -37,6 +37,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from playground import bounds
+from playground.bounds import PageBounds
 from playground.controls import Control
 from playground.datasets import Dataset
 from playground.model import MLP, build_model, output_size
@@ -46,7 +48,6 @@ from playground.spec import (
     OPTIMIZERS,
     Spec,
     SpecError,
-    flag_name,
     rule_for,
     spec_for_dataset,
 )
@@ -146,33 +147,18 @@ def default_spec(dataset: str = "mnist") -> Spec:
     return spec_for_dataset(dataset, base) if dataset != "mnist" else base
 
 
-def bounded(spec: Spec) -> tuple[Spec, list[str]]:
-    """``spec`` held inside the page's caps; one sentence per setting that was changed."""
-    notices: list[str] = []
-    if spec.data.dataset not in DATASETS_IMAGE or spec.model.problem != "multiclass":
-        notices.append(f"dataset: this page trains on {' or '.join(DATASETS_IMAGE)} (using mnist)")
-        spec = spec_for_dataset("mnist", spec).replace(problem="multiclass", loss="categorical_crossentropy")
-    changes: dict[str, Any] = {}
-    if len(spec.model.hidden) > MAX_LAYERS:
-        changes["hidden"] = list(spec.model.hidden[:MAX_LAYERS])
-        changes["activation"] = list(spec.model.activation[:MAX_LAYERS])
-    if any(w > MAX_WIDTH for w in spec.model.hidden):
-        changes["hidden"] = [min(w, MAX_WIDTH) for w in changes.get("hidden", spec.model.hidden)]
-    if spec.train.epochs > MAX_EPOCHS:
-        changes["epochs"] = MAX_EPOCHS
-    if spec.train.batch_size not in BATCH_SIZES:
-        changes["batch_size"] = min(BATCH_SIZES, key=lambda b: abs(math.log(b / spec.train.batch_size)))
-    flat = spec.to_dict()
-    for c in CONTROLS:  # sliders and number fields: held inside the widget's range
-        if c.kind in ("slider", "number") and c.lo is not None and c.hi is not None and c.name not in changes:
-            value = flat[c.name]
-            if not c.lo <= value <= c.hi:
-                changes[c.name] = type(value)(min(max(value, c.lo), c.hi))
-    for name, value in changes.items():
-        if name != "activation":  # follows the hidden layers; one notice is enough
-            shown = ",".join(map(str, value)) if isinstance(value, list) else value
-            notices.append(f"{flag_name(name)}: capped on this page (using {shown})")
-    return (spec.replace(**changes) if changes else spec), notices
+#: The page's caps for a shared server: the two image sets, 4 layers of 512, 100 epochs, the batch
+#: sizes it offers, and every slider's and number field's range.
+BOUNDS = PageBounds(
+    DATASETS_IMAGE, default_spec(), problems=("multiclass",), max_layers=MAX_LAYERS, max_width=MAX_WIDTH,
+    ranges={c.name: (c.lo, c.hi) for c in CONTROLS if c.kind in ("slider", "number") and c.lo is not None and c.hi is not None},
+    choices={"batch_size": BATCH_SIZES},
+)  # fmt: skip
+
+
+def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
+    """``spec`` held inside the page's caps (``BOUNDS``); one sentence per setting that was changed."""
+    return bounds.fit_to_page(spec, BOUNDS)
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -498,7 +484,7 @@ def load_model(data: bytes) -> tuple[Spec, dict[str, torch.Tensor]]:
 def load_for_page(data: bytes) -> tuple[Spec, dict[str, torch.Tensor]]:
     """``load_model``, then the page's caps: a network beyond them is refused (``ModelFileError``)."""
     spec, state = load_model(data)
-    capped, _notices = bounded(spec)
+    capped, _notices = fit_to_page(spec)
     if needs_new_trainer(spec, capped):
         raise ModelFileError(
             f"This model's network {list(spec.model.hidden)} is larger than this page allows "

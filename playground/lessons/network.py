@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from playground import datasets
+from playground import bounds, datasets
+from playground.bounds import PageBounds
 from playground.spec import (
     DATASET_CLASSES,
     DATASETS_2D_CLASSIFY,
@@ -28,8 +29,6 @@ from playground.spec import (
     DEFAULT_LOSS,
     Spec,
     TrainSpec,
-    flag_name,
-    spec_for_dataset,
 )
 from playground.trainer import Trainer
 
@@ -64,40 +63,16 @@ PAGE_EPOCHS = 1000
 DEFAULT = Spec(train=TrainSpec(epochs=PAGE_EPOCHS))
 
 
-def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
-    """``spec`` brought inside this page's bounds, with one notice per change.
+#: What this page can show: 2-D sets (and the user's points), at most 6 layers of 16 neurons.
+BOUNDS = PageBounds(
+    PAGE_DATASETS, DEFAULT, max_layers=MAX_LAYERS, max_width=MAX_NEURONS,
+    ranges={"samples": SAMPLES_RANGE, "batch_size": BATCH_RANGE},
+)  # fmt: skip
 
-    A link may carry anything the spec allows (MNIST, 1024 neurons); this
-    page draws 2-D sets with at most 6 layers of 16 neurons.
-    """
-    notices: list[str] = []
-    if spec.data.dataset not in PAGE_DATASETS:
-        notices.append(
-            f"dataset: {spec.data.dataset} is not a 2-D data set; this page uses one of "
-            + ", ".join(PAGE_DATASETS)
-            + f" (using {DEFAULT.data.dataset} instead)"
-        )
-        spec = with_problem(spec_for_dataset(DEFAULT.data.dataset, spec), DEFAULT.model.problem)
-    hidden, activation = spec.model.hidden, spec.model.activation
-    if len(hidden) > MAX_LAYERS:
-        notices.append(
-            f"hidden: {len(hidden)} layers; this page allows up to {MAX_LAYERS} (keeping the first {MAX_LAYERS})"
-        )
-        hidden, activation = hidden[:MAX_LAYERS], activation[:MAX_LAYERS]
-    if any(w > MAX_NEURONS for w in hidden):
-        notices.append(
-            f"hidden: this page allows up to {MAX_NEURONS} neurons a layer (using {MAX_NEURONS} where there were more)"
-        )
-        hidden = tuple(min(w, MAX_NEURONS) for w in hidden)
-    if (hidden, activation) != (spec.model.hidden, spec.model.activation):
-        spec = spec.replace(hidden=hidden, activation=activation)
-    for name, (lo, hi) in (("samples", SAMPLES_RANGE), ("batch_size", BATCH_RANGE)):
-        value = spec.to_dict()[name]
-        if not lo <= value <= hi:
-            clipped = min(max(value, lo), hi)
-            notices.append(f"{flag_name(name)}: got {value}; this page allows {lo} to {hi} (using {clipped})")
-            spec = spec.replace(**{name: clipped})
-    return spec, notices
+
+def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
+    """``spec`` brought inside this page's bounds (``BOUNDS``), with one notice per change."""
+    return bounds.fit_to_page(spec, BOUNDS)
 
 
 def problem_for_classes(num_classes: int) -> str:

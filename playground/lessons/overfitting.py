@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from playground import datasets
+from playground import bounds, datasets
+from playground.bounds import PageBounds
 from playground.controls import Control
 from playground.spec import DATASETS_2D_CLASSIFY, OPTIMIZERS, Spec, spec_for_dataset
 from playground.trainer import STOP_DIVERGED, STOP_EARLY, EpochRecord, Trainer
@@ -124,37 +125,20 @@ def link_base(params: Mapping[str, str]) -> Spec:
     return DEFAULT_SPEC
 
 
+#: What the lab can train live: 2-D classification sets, 1,000 points, 2,000 epochs, 6 layers of 256.
+BOUNDS = PageBounds(
+    PAGE_DATASETS, DEFAULT_SPEC, max_layers=MAX_LAYERS, max_width=MAX_LAYER_WIDTH,
+    ranges={"samples": (1, MAX_SAMPLES), "epochs": (1, MAX_EPOCHS)},
+)  # fmt: skip
+
+
 def fit_to_page(spec: Spec) -> tuple[Spec, list[str]]:
-    """``spec`` within this page's bounds, and one sentence per setting that had to change.
+    """``spec`` within this page's bounds (``BOUNDS``), and one sentence per setting that had to change.
 
     The lab trains live on a shared CPU: 2-D classification sets only, at most
     1,000 points, 2,000 epochs and 6 hidden layers of 256 neurons.
     """
-    notices: list[str] = []
-    if spec.data.dataset not in PAGE_DATASETS:
-        notices.append(
-            f"dataset: this page uses the 2-D classification sets ({', '.join(PAGE_DATASETS)}); "
-            f"{spec.data.dataset} replaced by {DEFAULT_SPEC.data.dataset}"
-        )
-        spec = spec_for_dataset(DEFAULT_SPEC.data.dataset, spec).replace(
-            problem=DEFAULT_SPEC.model.problem, loss=DEFAULT_SPEC.model.loss
-        )
-    changes: dict[str, object] = {}
-    if spec.data.samples > MAX_SAMPLES:
-        changes["samples"] = MAX_SAMPLES
-        notices.append(f"samples: at most {MAX_SAMPLES} points on this page (using {MAX_SAMPLES})")
-    if spec.train.epochs > MAX_EPOCHS:
-        changes["epochs"] = MAX_EPOCHS
-        notices.append(f"epochs: at most {MAX_EPOCHS} on this page (using {MAX_EPOCHS})")
-    hidden = spec.model.hidden
-    if len(hidden) > MAX_LAYERS or any(w > MAX_LAYER_WIDTH for w in hidden):
-        changes["hidden"] = tuple(min(w, MAX_LAYER_WIDTH) for w in hidden[:MAX_LAYERS])
-        changes["activation"] = spec.model.activation[:MAX_LAYERS]
-        notices.append(
-            f"hidden: at most {MAX_LAYERS} layers of {MAX_LAYER_WIDTH} neurons on this page "
-            f"(using {','.join(str(w) for w in changes['hidden'])})"  # type: ignore[attr-defined]
-        )
-    return (spec.replace(**changes) if changes else spec), notices
+    return bounds.fit_to_page(spec, BOUNDS)
 
 
 RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)

@@ -30,6 +30,16 @@ def get(key: str, factory: Callable[[], T]) -> T:
     return value
 
 
+def page_state(page: str, kind: Callable[[], T]) -> T:
+    """This user's state of ``page``: one small dataclass (``kind``) under the one key ``state:<page>``.
+
+    Widgets keep their own keys (Streamlit needs them); everything else a page remembers
+    (its trainer, whether it is running, its kept runs) is a field of this object, created
+    on the first visit and passed to the page's views.
+    """
+    return get(f"state:{page}", kind)
+
+
 def peek(key: str, default: Any = None) -> Any:
     """``st.session_state[key]`` if set (a widget's value, say), else ``default``; creates nothing."""
     return st.session_state.get(key, default)

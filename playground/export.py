@@ -12,16 +12,11 @@ from __future__ import annotations
 import inspect
 import textwrap
 
-from playground import datasets, optimizers
+from playground import activations, datasets, losses, optimizers
 from playground.spec import Spec
 
-_KERAS_LOSS = {
-    ("binary", "binary_crossentropy"): '"binary_crossentropy"',
-    ("binary", "mse"): '"mse"',
-    ("multiclass", "categorical_crossentropy"): '"sparse_categorical_crossentropy"',
-    ("multiclass", "mse"): '"mse"  # with one-hot targets: keras.utils.to_categorical(y)',
-    ("regression", "mse"): '"mse"',
-}
+#: (problem, loss) -> the Keras loss, from the loss registry.
+_KERAS_LOSS = {(problem, n): keras for n, loss in losses.REGISTRY.items() for problem, keras in loss.keras.items()}
 
 
 def _keras_optimizer(spec: Spec) -> str:
@@ -86,7 +81,7 @@ def keras_code(spec: Spec, custom_classes: int | None = None) -> str:
         ]
     lines += ["model = keras.Sequential([", f"    keras.Input(shape=({in_dim},)),"]
     for width, act in zip(m.hidden, m.activation, strict=True):
-        lines.append(f'    layers.Dense({width}, activation="{act}"{reg}),')
+        lines.append(f'    layers.Dense({width}, activation="{activations.REGISTRY[act].keras}"{reg}),')
         if m.dropout > 0:
             lines.append(f"    layers.Dropout({m.dropout!r}),")
     lines.append(f'    layers.Dense({units}, activation="{out_act}"{reg}),')
@@ -264,8 +259,9 @@ def pytorch_script(spec: Spec, custom_classes: int | None = None) -> str:
     prev = in_dim
     for width, act in zip(m.hidden, m.activation, strict=True):
         layers.append(f"nn.Linear({prev}, {width})")
-        if act != "linear":
-            layers.append({"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()"}[act])
+        module = activations.REGISTRY[act].torch_module
+        if module is not None:
+            layers.append(module)
         if m.dropout > 0:
             layers.append(f"nn.Dropout({m.dropout!r})")
         prev = width

@@ -24,14 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from playground import activations
 from playground.spec import Spec
 
-ACTIVATION_FNS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": torch.relu,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "linear": lambda z: z,
-}
+#: g(z) of each hidden layer, from the activation registry.
+ACTIVATION_FNS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {n: a.fn for n, a in activations.REGISTRY.items()}
 
 
 class SeededDropout(nn.Module):

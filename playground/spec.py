@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from playground import optimizers
+from playground import activations, data_sets, losses, optimizers
 
 # The optimizers' hyperparameters are declared once, in the registry: defaults and ranges.
 _H_MOMENTUM, _H_RHO, _H_EPSILON = (optimizers.hyperparameter(f) for f in ("momentum", "rho", "epsilon"))
@@ -275,27 +275,16 @@ def _validate_fields(obj: Any) -> None:
 # Vocabulary: the names every other module refers to.
 # ---------------------------------------------------------------------------
 
-#: 2-D sets follow TensorFlow Playground; moons and three_class are additions.
-DATASETS_2D_CLASSIFY = ("circle", "xor", "gauss", "spiral", "moons", "three_class")
-DATASETS_2D_REGRESS = ("plane", "multi_gauss")
-DATASETS_IMAGE = ("mnist", "fashion_mnist")
+# The data sets, activations, losses and optimizers are declared in their registries
+# (playground.data_sets, .activations, .losses, .optimizers); the spec reads their names.
+DATASETS_2D_CLASSIFY = data_sets.names("2d_classify")
+DATASETS_2D_REGRESS = data_sets.names("2d_regress")
+DATASETS_IMAGE = data_sets.names("image")
 #: ``custom`` is data the user clicked or uploaded; the spec only names it.
-DATASETS = DATASETS_2D_CLASSIFY + DATASETS_2D_REGRESS + DATASETS_IMAGE + ("custom",)
+DATASETS = tuple(data_sets.REGISTRY)
 
 #: Number of classes for each dataset (0 means regression, None means "from the data").
-DATASET_CLASSES: dict[str, int | None] = {
-    "circle": 2,
-    "xor": 2,
-    "gauss": 2,
-    "spiral": 2,
-    "moons": 2,
-    "three_class": 3,
-    "plane": 0,
-    "multi_gauss": 0,
-    "mnist": 10,
-    "fashion_mnist": 10,
-    "custom": None,
-}
+DATASET_CLASSES: dict[str, int | None] = {n: d.classes for n, d in data_sets.REGISTRY.items()}
 
 FEATURES = ("x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2")
 FEATURE_LABELS = {
@@ -307,18 +296,14 @@ FEATURE_LABELS = {
     "sin_x1": "sin(x₁)",
     "sin_x2": "sin(x₂)",
 }
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-PROBLEMS = ("binary", "multiclass", "regression")
-LOSSES = ("binary_crossentropy", "categorical_crossentropy", "mse")
+ACTIVATIONS = activations.NAMES
+PROBLEMS = losses.PROBLEMS
+LOSSES = losses.NAMES
 OPTIMIZERS = optimizers.NAMES  # the registry's order: sgd, momentum, rmsprop, adagrad, adam
 
-#: Which losses make sense for which problem type.
-LOSSES_FOR_PROBLEM = {
-    "binary": ("binary_crossentropy", "mse"),
-    "multiclass": ("categorical_crossentropy", "mse"),
-    "regression": ("mse",),
-}
-DEFAULT_LOSS = {"binary": "binary_crossentropy", "multiclass": "categorical_crossentropy", "regression": "mse"}
+#: Which losses make sense for which problem type, and each problem's default.
+LOSSES_FOR_PROBLEM = losses.FOR_PROBLEM
+DEFAULT_LOSS = losses.DEFAULT
 
 MAX_HIDDEN_LAYERS = 8
 MAX_WIDTH = 1024

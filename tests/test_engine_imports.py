@@ -33,7 +33,9 @@ ENGINE_MODULES = [
     "playground.lessons.gradient_descent",
     "playground.lessons.backprop",
     "playground.lessons.overfitting",
+    "playground.lessons.overfitting_runs",
     "playground.lessons.mnist",
+    "playground.lessons.mnist_model_file",
 ]
 
 

@@ -12,7 +12,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.lessons import mnist as mt
+from playground.lessons import mnist_model_file as mf
 from playground.trainer import Trainer
+from playground.ui.mnist_views import MnistState
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "app_pages/mnist.py"
@@ -30,7 +32,13 @@ def open_page(query: dict[str, str] | None = None) -> AppTest:
 
 def trainer_of(at: AppTest) -> Any:
     """This session's trainer (or None)."""
-    return at.session_state["mnist:trainer"]
+    return page(at).trainer
+
+
+def page(at: AppTest) -> MnistState:
+    """This session's page state (the trainer, the running flag, the results)."""
+    value: MnistState = at.session_state[f"state:{mt.PAGE}"]
+    return value
 
 
 def chart(at: AppTest, title: str) -> dict:  # type: ignore[type-arg]
@@ -82,9 +90,9 @@ def test_train_live_results_try_it_and_download(data_env: Path) -> None:
     assert tr.epoch == 1 and tr.done
     at.run()  # the finished run: results and try-it are drawn
     assert not at.exception, at.exception
-    assert at.session_state["mnist:running"] is False
+    assert page(at).running is False
     assert at.get("progress")
-    results = at.session_state["mnist:results"]
+    results = page(at).results
     assert results.epoch == 1 and results.test_acc > 0.9
     cm = chart(at, "Confusion matrix")
     counts = decode(cm["data"][0]["customdata"])
@@ -155,12 +163,12 @@ def test_every_recipe_control(data_env: Path) -> None:
 def test_stop_keeps_what_was_learned(data_env: Path) -> None:
     at = open_page({"epochs": "5", "hidden": "16"})
     at.button(key="train").click().run()
-    assert at.session_state["mnist:running"] is True
+    assert page(at).running is True
     at.button(key="stop").click().run()
-    assert at.session_state["mnist:running"] is False
+    assert page(at).running is False
     tr = trainer_of(at)
     assert tr.epoch >= 1 and not tr.done
-    assert at.session_state["mnist:results"].epoch == tr.epoch  # results of the weights it has
+    assert page(at).results.epoch == tr.epoch  # results of the weights it has
     assert any(b.label == "Continue" for b in at.button)
     before = tr.epoch
     at.button(key="train").click().run()
@@ -192,7 +200,7 @@ def test_upload_good_and_bad_model_files(data_env: Path, mnist_dir: Path) -> Non
     from playground import mnist
 
     tr = Trainer(spec, data=mnist.load_dataset("mnist", 0.2, data_dir=str(mnist_dir)), device="cpu")
-    good = mt.save_model(tr.model, tr.spec)
+    good = mf.save_model(tr.model, tr.spec)
     at = open_page()
     at.file_uploader(key="upload").upload("bad.safetensors", b"not a model at all").run()
     assert not at.exception, at.exception
@@ -205,7 +213,7 @@ def test_upload_good_and_bad_model_files(data_env: Path, mnist_dir: Path) -> Non
     assert loaded.spec.model.hidden == (24,)
     assert at.text_input(key="hidden").value == "24" and at.slider(key="epochs").value == 1
     assert chart(at, "Prediction:")  # the loaded network answers at once
-    assert at.session_state["mnist:results"].epoch == 0
+    assert page(at).results.epoch == 0
     damaged = bytearray(good)
     damaged[-10] ^= 0xFF
     at.file_uploader(key="upload").set_value(("changed.safetensors", bytes(damaged), "application/octet-stream")).run()

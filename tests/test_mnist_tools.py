@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from playground import mnist
 from playground.datasets import Dataset
 from playground.lessons import mnist as mt
+from playground.lessons import mnist_model_file as mf
 from playground.model import build_model
 from playground.spec import Spec, SpecError
 from playground.trainer import Trainer
@@ -48,7 +49,7 @@ def trained(small_spec: Spec) -> Trainer:
 
 @pytest.fixture(scope="module")
 def saved(trained: Trainer) -> bytes:
-    return mt.save_model(trained.model, trained.spec)
+    return mf.save_model(trained.model, trained.spec)
 
 
 # -- the recipe -------------------------------------------------------------------------------------
@@ -219,11 +220,11 @@ def test_preprocessed_mnist_digit_is_close_to_itself(trained: Trainer) -> None:
 
 
 def test_model_round_trip_keeps_spec_and_weights(trained: Trainer, saved: bytes) -> None:
-    spec, state = mt.load_model(saved)
+    spec, state = mf.load_model(saved)
     assert spec == trained.spec
     for name, value in trained.model.state_dict().items():
         torch.testing.assert_close(state[name], value, rtol=0, atol=0)
-    spec2, model = mt.model_from_file(saved)
+    spec2, model = mf.model_from_file(saved)
     assert spec2 == trained.spec
     x = trained.x_test
     trained.model.eval()
@@ -235,26 +236,26 @@ def test_saved_file_is_standard_safetensors(saved: bytes) -> None:
     from safetensors.numpy import load
 
     arrays = load(saved)
-    assert sorted(arrays) == sorted(mt.expected_shapes(mt.load_model(saved)[0]))
+    assert sorted(arrays) == sorted(mf.expected_shapes(mf.load_model(saved)[0]))
 
 
 def test_install_weights_gives_a_trainer_that_predicts_the_same(trained: Trainer, saved: bytes) -> None:
-    spec, state = mt.load_model(saved)
+    spec, state = mf.load_model(saved)
     fresh = Trainer(spec, data=tiny_data(), device="cpu")
-    mt.install_weights(fresh, state)
+    mf.install_weights(fresh, state)
     np.testing.assert_allclose(mt.evaluate(fresh).probs, mt.evaluate(trained).probs, atol=1e-6)
     assert fresh.epoch == 0
 
 
 def test_load_for_page_refuses_networks_beyond_the_caps(trained: Trainer, saved: bytes) -> None:
-    spec, _state = mt.load_for_page(saved)
+    spec, _state = mf.load_for_page(saved)
     assert spec == trained.spec
     big = mt.default_spec().replace(hidden=[600], activation=["relu"])
     model = build_model(big, 784, 10)
-    with pytest.raises(mt.ModelFileError, match="larger than this page allows"):
-        mt.load_for_page(mt.save_model(model, big))
+    with pytest.raises(mf.ModelFileError, match="larger than this page allows"):
+        mf.load_for_page(mf.save_model(model, big))
     long_run = trained.spec.replace(epochs=1000)
-    spec, _state = mt.load_for_page(mt.save_model(trained.model, long_run))
+    spec, _state = mf.load_for_page(mf.save_model(trained.model, long_run))
     assert spec.train.epochs == mt.MAX_EPOCHS  # only a training setting: capped, not refused
 
 
@@ -284,8 +285,8 @@ def _rewrite(saved: bytes, edit) -> bytes:  # type: ignore[no-untyped-def]
 def test_tampered_headers_give_clear_errors(saved: bytes, edit, words: str) -> None:  # type: ignore[no-untyped-def]
     import re
 
-    with pytest.raises(mt.ModelFileError, match=re.compile(words)):
-        mt.load_model(_rewrite(saved, edit))
+    with pytest.raises(mf.ModelFileError, match=re.compile(words)):
+        mf.load_model(_rewrite(saved, edit))
 
 
 def test_non_finite_weights_are_refused(trained: Trainer) -> None:
@@ -294,29 +295,29 @@ def test_non_finite_weights_are_refused(trained: Trainer) -> None:
     backup = bias.clone()
     bias[0] = float("nan")
     try:
-        data = mt.save_model(model, trained.spec)
+        data = mf.save_model(model, trained.spec)
     finally:
         bias.copy_(backup)
-    with pytest.raises(mt.ModelFileError, match="not finite"):
-        mt.load_model(data)
+    with pytest.raises(mf.ModelFileError, match="not finite"):
+        mf.load_model(data)
 
 
 def test_wrong_files_give_clear_errors() -> None:
     for data in (b"", b"abc", b"\x00" * 8, b"\xff" * 64, b"PK\x03\x04" + b"\x00" * 100, struct.pack("<Q", 2) + b"[]"):
-        with pytest.raises(mt.ModelFileError):
-            mt.load_model(data)
-    with pytest.raises(mt.ModelFileError, match="larger"):
-        mt.load_model(b"\x00" * (mt.MAX_FILE_BYTES + 1))
+        with pytest.raises(mf.ModelFileError):
+            mf.load_model(data)
+    with pytest.raises(mf.ModelFileError, match="larger"):
+        mf.load_model(b"\x00" * (mf.MAX_FILE_BYTES + 1))
 
 
 def _check_load(data: bytes, original: Spec) -> str:
     """Each damaged file: a ModelFileError, or a load that passed every check. Nothing else."""
     try:
-        spec, state = mt.load_model(data)
-    except mt.ModelFileError as exc:
+        spec, state = mf.load_model(data)
+    except mf.ModelFileError as exc:
         assert str(exc)
         return "error"
-    shapes = mt.expected_shapes(spec)
+    shapes = mf.expected_shapes(spec)
     assert {k: tuple(v.shape) for k, v in state.items()} == shapes
     assert all(torch.isfinite(v).all() for v in state.values())
     return "loaded"

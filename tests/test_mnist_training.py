@@ -10,6 +10,7 @@ import pytest
 
 from playground import mnist
 from playground.lessons import mnist as mt
+from playground.lessons import mnist_model_file as mf
 from playground.trainer import STOP_EARLY, Trainer
 
 
@@ -34,7 +35,7 @@ def test_default_recipe_reaches_97_8_percent(mnist_dir: Path) -> None:
     assert results.confusion.sum() == 10_000
     np.testing.assert_array_equal(results.confusion.sum(axis=1), np.bincount(results.labels, minlength=10))
     # The saved model reloads to the same test accuracy.
-    spec2, state = mt.load_model(mt.save_model(trainer.model, trainer.spec))
+    spec2, state = mf.load_model(mf.save_model(trainer.model, trainer.spec))
     again = Trainer(spec2, data=data, device="cpu")
-    mt.install_weights(again, state)
+    mf.install_weights(again, state)
     assert mt.evaluate(again).test_acc == results.test_acc

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playground.lessons import overfitting as of
+from playground.lessons import overfitting_runs as ofr
 from playground.spec import from_query_lenient
 from playground.trainer import EpochRecord, Trainer
 from playground.ui.charts import overfitting as co
@@ -22,11 +23,11 @@ ES = dict(early_stopping=True, early_stopping_patience=20, restore_best_weights=
 
 
 @pytest.fixture(scope="module")
-def default_run() -> of.RunRecord:
-    return of.full_run(of.DEFAULT_SPEC)[1]
+def default_run() -> ofr.RunRecord:
+    return ofr.full_run(of.DEFAULT_SPEC)[1]
 
 
-def _gap(run: of.RunRecord) -> float:
+def _gap(run: ofr.RunRecord) -> float:
     assert run.analysis is not None
     return run.analysis.final_gap
 
@@ -34,7 +35,7 @@ def _gap(run: of.RunRecord) -> float:
 # -- the default overfits ---------------------------------------------------------------------
 
 
-def test_default_overfits_quickly(default_run: of.RunRecord) -> None:
+def test_default_overfits_quickly(default_run: ofr.RunRecord) -> None:
     """Validation loss ends well above its minimum while the training loss keeps falling."""
     h = default_run.history
     val = np.array([r.val_loss for r in h])
@@ -84,7 +85,7 @@ def test_only_the_remedy_differs_between_runs() -> None:
 @pytest.mark.parametrize("patience", [5, 20])
 def test_early_stopping_stops_at_best_plus_patience_and_restores(patience: int) -> None:
     spec = of.DEFAULT_SPEC.replace(**{**ES, "early_stopping_patience": patience})
-    trainer, run = of.full_run(spec)
+    trainer, run = ofr.full_run(spec)
     val = [r.val_loss for r in trainer.history]
     best = int(np.argmin(val)) + 1  # first epoch with the lowest validation loss (min_delta 0)
     assert trainer.stop_reason == "early_stopping"
@@ -102,7 +103,7 @@ def test_early_stopping_stops_at_best_plus_patience_and_restores(patience: int) 
 
 def test_early_stopping_without_restore_keeps_the_last_weights() -> None:
     spec = of.DEFAULT_SPEC.replace(**{**ES, "restore_best_weights": False})
-    trainer, run = of.full_run(spec)
+    trainer, run = ofr.full_run(spec)
     assert run.restored_epoch is None and run.stop_epoch == trainer.epoch
     assert trainer.evaluate("val")[0] == pytest.approx(trainer.history[-1].val_loss, rel=1e-6)
     assert run.analysis is not None and run.analysis.final_epoch == trainer.epoch
@@ -112,18 +113,18 @@ def test_early_stopping_without_restore_keeps_the_last_weights() -> None:
 
 
 @pytest.mark.parametrize("remedy", [dict(dropout=0.3), dict(l2=0.01), dict(l1=0.001), ES], ids=str)
-def test_each_remedy_narrows_the_final_gap(default_run: of.RunRecord, remedy: dict[str, object]) -> None:
+def test_each_remedy_narrows_the_final_gap(default_run: ofr.RunRecord, remedy: dict[str, object]) -> None:
     """Dropout 0.3 and L2 0.01 (the presets), and the others, each narrow the gap on the default, seed 0."""
-    _, run = of.full_run(of.DEFAULT_SPEC.replace(**remedy))
+    _, run = ofr.full_run(of.DEFAULT_SPEC.replace(**remedy))
     assert _gap(run) < 0.8 * _gap(default_run)
-    n = of.narrowing(default_run, run)
+    n = ofr.narrowing(default_run, run)
     assert n is not None and n.absolute > 0 and n.relative is not None and 0.2 < n.relative < 1
-    assert of.reference_for([default_run, run], run) is default_run
-    assert of.comparison_lines([default_run, run], [default_run, run]) == [
-        (False, of.narrowing_words(default_run, run))
+    assert ofr.reference_for([default_run, run], run) is default_run
+    assert ofr.comparison_lines([default_run, run], [default_run, run]) == [
+        (False, ofr.narrowing_words(default_run, run))
     ]
-    assert "no remedy to see" in of.comparison_lines([run], [run])[0][1]
-    words = of.narrowing_words(default_run, run)
+    assert "no remedy to see" in ofr.comparison_lines([run], [run])[0][1]
+    words = ofr.narrowing_words(default_run, run)
     assert words.startswith(f"**{run.name}** narrowed the final gap from {_gap(default_run):.3f}")
 
 
@@ -140,7 +141,7 @@ def test_presets_of_the_page_parse_on_the_default() -> None:
 
 def test_reduce_lr_on_plateau_records_its_drops() -> None:
     spec = of.DEFAULT_SPEC.replace(reduce_lr=True, reduce_lr_factor=0.5, reduce_lr_patience=10, reduce_lr_min_lr=1e-3)
-    trainer, run = of.full_run(spec)
+    trainer, run = ofr.full_run(spec)
     lrs = [r.lr for r in trainer.history]
     assert run.lr_drops and run.lr_drops == tuple(trainer.lr_drops)
     for e in run.lr_drops:  # the cut shows from the next epoch on
@@ -151,13 +152,13 @@ def test_reduce_lr_on_plateau_records_its_drops() -> None:
 
 
 def test_a_diverging_run_says_so() -> None:
-    trainer, run = of.full_run(of.DEFAULT_SPEC.replace(optimizer="sgd", lr=3.0, l2=1.0))
+    trainer, run = ofr.full_run(of.DEFAULT_SPEC.replace(optimizer="sgd", lr=3.0, l2=1.0))
     assert run.diverged and run.diverged_epoch is not None
     assert "Diverged at epoch" in trainer.status_text()
-    assert of.comparison_lines([run], [run]) == [
+    assert ofr.comparison_lines([run], [run]) == [
         (True, f"**{run.name}** diverged at epoch {run.diverged_epoch}: lower the learning rate.")
     ]
-    assert of.is_finite_history(run.history) and np.isfinite(run.grid).all()
+    assert ofr.is_finite_history(run.history) and np.isfinite(run.grid).all()
 
 
 # -- reading curves -------------------------------------------------------------------------------
@@ -206,33 +207,33 @@ def test_smooth_is_a_trailing_mean() -> None:
 
 
 def test_run_names_come_from_settings_and_are_unique() -> None:
-    assert of.run_name(of.DEFAULT_SPEC) == "no remedy"
-    assert of.run_name(of.DEFAULT_SPEC.replace(dropout=0.3, l2=0.01)) == "dropout 0.3 · L2 0.01"
-    assert of.run_name(of.DEFAULT_SPEC.replace(**ES)) == "early stop p20 restore"
-    name = of.run_name(of.DEFAULT_SPEC.replace(noise=20.0, hidden=(8, 8), dataset="xor"))
+    assert ofr.run_name(of.DEFAULT_SPEC) == "no remedy"
+    assert ofr.run_name(of.DEFAULT_SPEC.replace(dropout=0.3, l2=0.01)) == "dropout 0.3 · L2 0.01"
+    assert ofr.run_name(of.DEFAULT_SPEC.replace(**ES)) == "early stop p20 restore"
+    name = ofr.run_name(of.DEFAULT_SPEC.replace(noise=20.0, hidden=(8, 8), dataset="xor"))
     assert name == "dataset xor · noise 20 · hidden 8,8 — no remedy"
-    assert of.run_name(of.DEFAULT_SPEC, taken=["no remedy", "no remedy (2)"]) == "no remedy (3)"
-    assert of.remedy_words(of.DEFAULT_SPEC.replace(early_stopping=True, early_stopping_min_delta=0.01)) == (
+    assert ofr.run_name(of.DEFAULT_SPEC, taken=["no remedy", "no remedy (2)"]) == "no remedy (3)"
+    assert ofr.remedy_words(of.DEFAULT_SPEC.replace(early_stopping=True, early_stopping_min_delta=0.01)) == (
         "early stop p20 Δ0.01"
     )
 
 
-def test_add_run_keeps_ten_and_replaces_the_same_spec(default_run: of.RunRecord) -> None:
-    runs: list[of.RunRecord] = []
+def test_add_run_keeps_ten_and_replaces_the_same_spec(default_run: ofr.RunRecord) -> None:
+    runs: list[ofr.RunRecord] = []
     for k in range(12):
         spec = of.DEFAULT_SPEC.replace(epochs=10 + k)
-        runs = of.add_run(runs, of.RunRecord(f"r{k}", spec, (), None, None, None, (), None, None, np.zeros((2, 2))))
-    assert len(runs) == of.MAX_RUNS and runs[0].name == "r2" and runs[-1].name == "r11"
-    again = of.RunRecord("new name", runs[3].spec, (), None, None, None, (), None, None, np.zeros((2, 2)))
-    runs = of.add_run(runs, again)
-    assert len(runs) == of.MAX_RUNS and runs[-1].name == "r5" and [r.name for r in runs].count("r5") == 1
-    assert default_run.grid.shape == (of.RUN_GRID, of.RUN_GRID) and default_run.grid.dtype == np.float32
+        runs = ofr.add_run(runs, ofr.RunRecord(f"r{k}", spec, (), None, None, None, (), None, None, np.zeros((2, 2))))
+    assert len(runs) == ofr.MAX_RUNS and runs[0].name == "r2" and runs[-1].name == "r11"
+    again = ofr.RunRecord("new name", runs[3].spec, (), None, None, None, (), None, None, np.zeros((2, 2)))
+    runs = ofr.add_run(runs, again)
+    assert len(runs) == ofr.MAX_RUNS and runs[-1].name == "r5" and [r.name for r in runs].count("r5") == 1
+    assert default_run.grid.shape == (ofr.RUN_GRID, ofr.RUN_GRID) and default_run.grid.dtype == np.float32
 
 
-def test_history_csv_round_trips(default_run: of.RunRecord) -> None:
-    text = of.history_csv(default_run.history)
+def test_history_csv_round_trips(default_run: ofr.RunRecord) -> None:
+    text = ofr.history_csv(default_run.history)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert tuple(rows[0].keys()) == of.CSV_COLUMNS
+    assert tuple(rows[0].keys()) == ofr.CSV_COLUMNS
     assert len(rows) == len(default_run.history)
     for row, rec in zip(rows, default_run.history, strict=True):
         assert int(row["epoch"]) == rec.epoch
@@ -240,12 +241,12 @@ def test_history_csv_round_trips(default_run: of.RunRecord) -> None:
         assert float(row["gap"]) == rec.val_loss - rec.train_loss
         assert float(row["val_acc"]) == rec.val_acc and float(row["lr"]) == rec.lr
     regression = _history([0.5], [0.7])
-    assert of.history_csv(regression).splitlines()[1] == "1,0.5,0.7,0.19999999999999996,,,0.01"
-    assert of.history_csv([]) == ",".join(of.CSV_COLUMNS) + "\n"
-    name = of.csv_filename(default_run)
+    assert ofr.history_csv(regression).splitlines()[1] == "1,0.5,0.7,0.19999999999999996,,,0.01"
+    assert ofr.history_csv([]) == ",".join(ofr.CSV_COLUMNS) + "\n"
+    name = ofr.csv_filename(default_run)
     assert name == "overfitting_no_remedy.csv"
-    weird = of.RunRecord("a/b · ✓ <x>", of.DEFAULT_SPEC, (), None, None, None, (), None, None, np.zeros((1, 1)))
-    assert of.csv_filename(weird) == "overfitting_a_b_x.csv"
+    weird = ofr.RunRecord("a/b · ✓ <x>", of.DEFAULT_SPEC, (), None, None, None, (), None, None, np.zeros((1, 1)))
+    assert ofr.csv_filename(weird) == "overfitting_a_b_x.csv"
 
 
 # -- the page's bounds and controls --------------------------------------------------------------

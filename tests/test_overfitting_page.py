@@ -9,6 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.lessons import overfitting as of
+from playground.lessons import overfitting_runs as ofr
+from playground.ui.overfitting_views import OverfittingState
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -25,6 +27,12 @@ def open_page(params: dict[str, str] | None = None) -> AppTest:
 
 def spec(at: AppTest) -> of.Spec:
     value: of.Spec = at.session_state[f"spec:{of.PAGE}"]
+    return value
+
+
+def page(at: AppTest) -> OverfittingState:
+    """This session's page state (the trainer, the running flag, the kept runs)."""
+    value: OverfittingState = at.session_state[f"state:{of.PAGE}"]
     return value
 
 
@@ -56,30 +64,30 @@ def test_play_pause_reset_and_train_to_the_end() -> None:
     at = open_page()
     at.slider(key="speed").set_value(20).run()
     at.button(key="play").click().run()  # one live frame per run() under AppTest
-    trainer = at.session_state["of:trainer"]
-    assert at.session_state["of:running"] and 1 <= trainer.epoch <= 20
+    trainer = page(at).trainer
+    assert page(at).running and 1 <= trainer.epoch <= 20
     at.run()
     assert trainer.epoch > 1
     at.button(key="play").click().run()  # Pause
     paused = trainer.epoch
     at.run()
-    assert not at.session_state["of:running"] and trainer.epoch == paused
+    assert not page(at).running and trainer.epoch == paused
     at.button(key="reset").click().run()
-    assert ok(at).session_state["of:trainer"].epoch == 0
+    assert page(ok(at)).trainer.epoch == 0
     at.button(key="run_to_end").click().run()
     ok(at)
-    assert at.session_state["of:trainer"].epoch == 200
+    assert page(at).trainer.epoch == 200
     assert "started rising at epoch" in texts(at) and "Finished: reached the maximum of 200 epochs" in texts(at)
     loss = charts(at)[0]
     assert any(a["text"].startswith("best ") for a in loss["layout"]["annotations"])
-    runs = at.session_state["of:runs"]
+    runs = page(at).runs
     assert [r.name for r in runs] == ["no remedy"]
     assert at.multiselect(key="compare").value == ["no remedy"]
     assert at.download_button(key="download") is not None  # type: ignore[attr-defined]
     # Play on a finished run replays it from epoch 0 (the same initial weights, the same curves).
     at.button(key="play").click().run()
-    assert ok(at).session_state["of:running"] and 1 <= at.session_state["of:trainer"].epoch <= 20
-    assert [r.name for r in at.session_state["of:runs"]] == ["no remedy"]
+    assert page(ok(at)).running and 1 <= page(at).trainer.epoch <= 20
+    assert [r.name for r in page(at).runs] == ["no remedy"]
 
 
 def test_every_control_changes_the_spec_and_the_url() -> None:
@@ -120,7 +128,7 @@ def test_every_control_changes_the_spec_and_the_url() -> None:
     assert loss["layout"]["yaxis2"]["type"] == "log"
     names = [t.get("name") for t in loss["data"]]
     assert "learning rate" in names
-    tr = at.session_state["of:trainer"]
+    tr = page(at).trainer
     assert tr.stop_reason in ("early_stopping", "max_epochs")
     # Turning a remedy off hides its settings again and keeps them in the spec.
     at.toggle(key="early_stopping").set_value(False).run()
@@ -134,7 +142,7 @@ def test_two_runs_are_compared_overlaid_and_downloaded() -> None:
     at.slider(key="dropout").set_value(0.3).run()
     at.button(key="run_to_end").click().run()
     ok(at)
-    runs = at.session_state["of:runs"]
+    runs = page(at).runs
     assert [r.name for r in runs] == ["no remedy", "dropout 0.3"]
     assert at.multiselect(key="compare").value == ["no remedy", "dropout 0.3"]
     assert "**dropout 0.3** narrowed the final gap from 0.861 to" in texts(at)
@@ -156,7 +164,7 @@ def test_two_runs_are_compared_overlaid_and_downloaded() -> None:
         list(table["run"]) == ["no remedy", "dropout 0.3"] and table["final gap"].iloc[1] < table["final gap"].iloc[0]
     )
     at.button(key="clear_runs").click().run()
-    assert ok(at).session_state["of:runs"] == []
+    assert page(ok(at)).runs == []
     assert "Each finished run is kept here" in texts(at)
 
 
@@ -191,7 +199,7 @@ def test_bad_link_values_fall_back_with_a_notice(params: dict[str, str], bad: st
     s = spec(at)
     assert s.data.dataset in of.PAGE_DATASETS and s.data.samples <= of.MAX_SAMPLES
     at.button(key="play").click().run()
-    assert ok(at).session_state["of:trainer"].epoch >= 1
+    assert page(ok(at)).trainer.epoch >= 1
 
 
 def test_presets_and_odd_link_values_are_honoured() -> None:
@@ -204,7 +212,7 @@ def test_presets_and_odd_link_values_are_honoured() -> None:
     )
     assert beyond.slider(key="reduce_lr_factor").value == 0.01 and beyond.slider(key="epochs").value == 5
     beyond.button(key="run_to_end").click().run()
-    assert ok(beyond).session_state["of:trainer"].epoch == 5
+    assert page(ok(beyond)).trainer.epoch == 5
     three = open_page({"dataset": "three_class", "dropout": "0.3"})
     assert spec(three).data.dataset == "three_class" and spec(three).model.dropout == 0.3 and not three.warning
     odd = open_page({"hidden": "100,30", "validation-split": "0.33", "lr": "0.02", "noise": "33.3"})
@@ -218,7 +226,7 @@ def test_classroom_mode_hides_controls() -> None:
     assert not any(s.key == "dropout" for s in at.slider)
     assert not any(b.key == "play" for b in at.button)
     at.button(key="run_to_end").click().run()
-    assert ok(at).session_state["of:runs"] and not at.multiselect
+    assert page(ok(at)).runs and not at.multiselect
 
 
 def test_three_classes_and_no_hidden_layer() -> None:
@@ -230,12 +238,12 @@ def test_three_classes_and_no_hidden_layer() -> None:
     at.slider(key="layers").set_value(0).run()
     assert spec(ok(at)).model.hidden == () and at.query_params["hidden"] == ""
     at.button(key="run_to_end").click().run()
-    runs = ok(at).session_state["of:runs"]
+    runs = page(ok(at)).runs
     assert [r.name for r in runs] == [
         "dataset three_class — no remedy",
         "dataset three_class · hidden none — no remedy",
     ]
-    assert runs[0].grid.shape == (of.RUN_GRID, of.RUN_GRID, 3)
+    assert runs[0].grid.shape == (ofr.RUN_GRID, ofr.RUN_GRID, 3)
     assert len(charts(at)) == 3 + 1 + 2
 
 
@@ -250,7 +258,7 @@ def test_comparing_runs_never_prints_streamlit_help_text_even_with_magic_on() ->
         at.slider(key="dropout").set_value(0.3).run()
         at.button(key="run_to_end").click().run()
         ok(at)
-        assert len(at.session_state["of:runs"]) == 2
+        assert len(page(at).runs) == 2
         page_text = str(at._tree)
         assert "DeltaGenerator" not in page_text and not at.get("help")
     finally:

@@ -12,18 +12,19 @@ import streamlit as st
 from playground.lessons import activations as lesson
 from playground.lessons.perceptron import fmt
 from playground.spec import Spec
+from playground.ui import activations_views as views
 from playground.ui import state, widgets
 from playground.ui.charts.perceptron import activation_figure, gradient_figure
 
-PAGE = "activations"
+PAGE = views.PAGE
 Z = np.linspace(-6.0, 6.0, 241)  # the z axis of every activation chart
 
-depth_from_link, link_notices = state.get("activations:link", lambda: lesson.parse_depth(state.query_params()))
+ps = state.page_state(PAGE, views.ActivationsState)
+views.read_link(ps)
 
 st.title("2 · Activation functions")
 widgets.page_header(PAGE)
-for notice in link_notices:
-    st.warning(f"Link setting ignored: {notice}", icon=":material/link_off:")
+views.link_warnings(ps)
 st.markdown(
     "The activation $g$ makes a neuron non-linear: $\\hat y = g(z)$. Without it, any stack of layers is one "
     "linear function. Training needs its **derivative** $g'(z)$: backpropagation multiplies one of them per layer."
@@ -87,8 +88,8 @@ st.markdown(
     "layer. With sigmoid each factor is at most 0.25, so the gradient shrinks geometrically on its way to the "
     "first layers, and they barely learn. ReLU's derivative is exactly 1 where the unit is active."
 )
-state.get("act_depth", lambda: depth_from_link)
-depth = depth_from_link
+state.get("act_depth", lambda: ps.link_depth)
+depth = ps.link_depth
 if state.visible("depth"):
     depth = st.slider("Number of layers", lesson.DEPTH_MIN, lesson.DEPTH_MAX, step=1, key="act_depth")
 norms = {act: lesson.gradient_per_layer(act, depth) for act in ("sigmoid", "tanh", "relu")}
@@ -101,5 +102,4 @@ st.caption(
     f"{depth} dense layers of 32 units with the same glorot-uniform weights (Keras's default) and 128 random "
     "inputs; the size is the norm of ∂L/∂W for each layer's weights, computed by autograd."
 )
-state.put("activations:depth", depth)
 state.write_url(Spec(), Spec(), extra={"depth": str(depth)} if depth != lesson.DEPTH_DEFAULT else None)

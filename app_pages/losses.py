@@ -1,47 +1,27 @@
 """Loss functions page: BCE, CCE and MSE against the prediction, and the empirical risk of a small dataset.
 
-Link parameter: ``target`` (0 or 1). All numbers come from ``playground.lessons.losses``.
+Link parameter: ``target`` (0 or 1). All numbers come from ``playground.lessons.losses``; the page's state and
+its link reading are in ``playground.ui.losses_views``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from playground.lessons import losses as lf
 from playground.spec import Spec
+from playground.ui import losses_views as views
 from playground.ui import state, widgets
 from playground.ui.charts import losses as charts_losses
 
-PAGE = "losses"
+PAGE = views.PAGE
 N = len(lf.EXAMPLE_TARGETS)
 
-
-def read_link() -> None:
-    """On the first visit, take ``target`` from the link; a bad value becomes a notice."""
-    if state.get(f"{PAGE}:link_read", lambda: False):
-        return
-    notices = []
-    raw = state.query_params().get("target")
-    if raw is not None:
-        target, notice = lf.parse_target(raw)
-        state.put("target", target)
-        notices += [notice] if notice else []
-    state.put(f"notices:{PAGE}", notices)
-    state.put(f"{PAGE}:link_read", True)
-
-
-def control(key: str, default: Any, draw: Callable[[], Any]) -> Any:
-    """Draw the widget unless classroom mode hides it; either way return its value."""
-    state.get(key, lambda: default)
-    return draw() if state.visible(key) else state.get(key, lambda: default)
-
-
-read_link()
+ps = state.page_state(PAGE, views.LossesState)
+views.read_link(ps)
 st.title("Loss functions")
 widgets.page_header(PAGE)
 st.write(
@@ -51,12 +31,12 @@ st.write(
 
 left, right = st.columns(2)
 with left:
-    target = control(
+    target = views.control(
         "target", 1, lambda: st.radio("Target class y", [0, 1], key="target", horizontal=True,
                                       format_func=lambda t: f"y = {t}")
     )  # fmt: skip
 with right:
-    prediction = control(
+    prediction = views.control(
         "prediction", 0.3,
         lambda: st.slider("Prediction ŷ = P(class 1)", 0.01, 0.99, step=0.01, key="prediction"),
     )  # fmt: skip
@@ -86,7 +66,7 @@ for i, column in enumerate(st.columns(N)):
         key = f"pred_{i + 1}"
         y_i = lf.EXAMPLE_TARGETS[i]
         preds.append(
-            control(
+            views.control(
                 key, lf.EXAMPLE_PREDICTIONS[i],
                 partial(st.slider, f"example {i + 1} (y = {y_i}): ŷ", 0.01, 0.99, step=0.01, key=key),
             )

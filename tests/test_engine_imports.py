@@ -31,6 +31,7 @@ ENGINE_MODULES = [
     "playground.lessons.network",
     "playground.lessons.losses",
     "playground.lessons.gradient_descent",
+    "playground.lessons.loss_surfaces",
     "playground.lessons.backprop",
     "playground.lessons.overfitting",
     "playground.lessons.overfitting_runs",

@@ -11,6 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.lessons import gradient_descent as op
+from playground.ui.losses_views import LossesState
+from playground.ui.optimizers_views import OptimizersState
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,6 +178,21 @@ def test_optimizers_lr_link_snaps_to_slider() -> None:
     assert not at.warning
     assert at.select_slider(key="lr").value == 0.05 and at.select_slider(key="lr_adam").value == 0.05
     assert at.multiselect(key="optimizers").value == ["adam"]
+
+
+def test_optimizers_and_losses_keep_one_typed_state_each() -> None:
+    """The link is read once, into the page's one dataclass under state:<page>; no loose "link_read" key."""
+    at = open_page("optimizers", {"surface": "valley"})
+    ps = at.session_state["state:optimizers"]
+    assert isinstance(ps, OptimizersState) and ps.link_read
+    at.selectbox(key="surface").set_value("saddle").run()
+    at.run()  # a rerun does not read the link again
+    assert at.selectbox(key="surface").value == "saddle" and at.session_state["state:optimizers"] is ps
+    at.switch_page("app_pages/losses.py").run()
+    assert not at.exception
+    assert isinstance(at.session_state["state:losses"], LossesState) and at.session_state["state:losses"].link_read
+    loose = [k for k in at.session_state if k.endswith(":link_read")]
+    assert not loose and "state:losses" in list(at.session_state), loose
 
 
 # -- backprop -------------------------------------------------------------------------------------------------------

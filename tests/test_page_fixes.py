@@ -130,7 +130,7 @@ def test_use_these_weights_keeps_the_learned_values() -> None:
     at = open_app("perceptron")
     for _ in range(2):
         at.button(key="pc_step").click().run()
-    learned = pc.trained_neuron(at.session_state["perceptron:trainer"].weights())
+    learned = pc.trained_neuron(at.session_state["state:perceptron"].trainer.weights())
     at.button(key="pc_use").click().run()
     assert not at.exception
     for name in ("w0", "w1", "w2"):

@@ -12,6 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from playground.lessons import activations as act
 from playground.lessons import perceptron as pc
+from playground.ui.activations_views import ActivationsState
+from playground.ui.perceptron_views import PerceptronState
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -172,6 +174,27 @@ def test_perceptron_classroom_mode_hides_controls() -> None:
     assert "pc_step" not in buttons and "pc_use" not in buttons and "pc_play" in buttons
     assert not at.radio and not any(s.key == "pc_dataset" for s in at.selectbox)
     assert metrics(at)["z (weighted sum + bias)"] == "9"
+
+
+def test_perceptron_and_activations_keep_one_typed_state_each() -> None:
+    """What the pages remember besides widget values is one dataclass under state:<page>, and no loose key."""
+    at = open_page("perceptron", {"w1": "2"})
+    ps = at.session_state["state:perceptron"]
+    assert isinstance(ps, PerceptronState) and ps.link_read and ps.neuron.w1 == 2.0
+    at.button(key="pc_step").click().run()
+    assert ps.trainer is not None and ps.trainer.epoch == 1 and not ps.running
+    at.button(key="pc_play").click().run()
+    assert ps.running and at.button(key="pc_pause")
+    at.button(key="pc_pause").click().run()
+    assert not ps.running
+    at.switch_page("app_pages/activations.py").run()
+    assert not at.exception
+    assert isinstance(at.session_state["state:activations"], ActivationsState)
+    assert at.session_state["state:activations"].link_depth == act.DEPTH_DEFAULT
+    at.switch_page("app_pages/perceptron.py").run()  # the neuron is kept across pages, the link read once
+    assert at.slider(key="pc_w1").value == 2.0 and at.session_state["state:perceptron"] is ps
+    loose = [k for k in at.session_state if k.startswith(("perceptron:", "activations:"))]
+    assert not loose and "state:perceptron" in list(at.session_state), loose
 
 
 def test_activations_every_control() -> None:

@@ -19,6 +19,10 @@ number the Perceptron page shows (the activations themselves are in
 
 Training itself is the shared ``playground.trainer.Trainer`` with a spec that
 has no hidden layer (``perceptron_spec``). No Streamlit or Plotly here.
+
+It runs a little over 400 lines and stays one module on purpose: every part is
+about the same ``Neuron`` (its numbers, its link, its code listings), and the
+page asks this one module for all of it.
 """
 
 from __future__ import annotations

@@ -198,3 +198,23 @@ def test_parse_examples() -> None:
     assert op.parse_surface("Rosenbrock") == ("rosenbrock", None)
     assert op.parse_lr("-1", 0.05)[0] == 0.05
     assert op.parse_lr("inf", 0.05)[1] is not None
+
+
+def test_a_registry_optimizer_without_a_fast_path_walks_with_its_own_torch_optim_class(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Adding an optimizer is one registry entry: the walk then uses its torch.optim class, never another's update."""
+    from playground import optimizers
+
+    entry = optimizers.Optimizer("nadam", "NAdam", "#8c564b", 0.002, "NAdam", "Nadam", (optimizers.EPSILON,))
+    monkeypatch.setitem(optimizers.REGISTRY, "nadam", entry)
+    surface = op.get_surface("bowl")
+    cfg = op.OptimizerConfig("adam", lr=0.05)
+    object.__setattr__(cfg, "name", "nadam")  # OptimizerConfig checks names against the import-time list
+    walk = op.run_path(surface, cfg, surface.start, 20)
+    w = torch.nn.Parameter(torch.tensor(surface.start, dtype=torch.float64))
+    reference = torch.optim.NAdam([w], lr=0.05, eps=cfg.epsilon)
+    points = [list(surface.start)]
+    for _ in range(20):
+        w.grad = torch.tensor(surface.grad(*w.detach().tolist()), dtype=torch.float64)
+        reference.step()
+        points.append(w.detach().tolist())
+    assert np.array_equal(np.array(points), walk.xy)

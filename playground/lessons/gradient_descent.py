@@ -65,8 +65,7 @@ class OptimizerConfig:
     initial_accumulator: float = optimizers.INITIAL_ACCUMULATOR.default  # AdaGrad's starting Σg² (Keras 0.1, torch 0)
 
     def __post_init__(self) -> None:
-        if self.name not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.name!r}; use one of {', '.join(OPTIMIZERS)}")
+        optimizers.get(self.name)  # a ValueError naming the registry's optimizers for an unknown one
         if not (0 < self.lr <= 100 and math.isfinite(self.lr)):
             raise ValueError(f"learning rate must be in (0, 100], got {self.lr}")
         if not (0 <= self.momentum < 1 and 0 <= self.rho < 1 and 0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
@@ -76,7 +75,7 @@ class OptimizerConfig:
 
     @property
     def title(self) -> str:
-        return OPTIMIZER_TITLES[self.name]
+        return optimizers.get(self.name).title
 
 
 #: The lecture's defaults (Keras): Adam 0.001 / 0.9 / 0.999 / 1e-7, SGD 0.01.
@@ -112,6 +111,7 @@ class TorchStep:
         self.first = zeros.clone()  # Adam m
         self.second = zeros.clone()  # Adam v, RMSprop square average
         self.total = torch.full_like(param, cfg.initial_accumulator)  # AdaGrad Σg²
+        self.fallback: torch.optim.Optimizer | None = None  # any other registry entry: torch.optim itself
 
     def step(self, grad: torch.Tensor) -> None:
         c, p = self.cfg, [self.param]
@@ -131,11 +131,16 @@ class TorchStep:
                 p, [grad], [self.total], [self.step_count], foreach=False,
                 lr=c.lr, weight_decay=0.0, lr_decay=0.0, eps=c.epsilon, maximize=False,
             )  # fmt: skip
-        else:
+        elif c.name == "adam":
             _adam(
                 p, [grad], [self.first], [self.second], [], [self.step_count], foreach=False,
                 amsgrad=False, beta1=c.beta1, beta2=c.beta2, lr=c.lr, weight_decay=0.0, eps=c.epsilon, maximize=False,
             )  # fmt: skip
+        else:  # an optimizer without a fast path here: its torch.optim class, from the registry
+            if self.fallback is None:
+                self.fallback = make_optimizer(c, [self.param])
+            self.param.grad = grad
+            self.fallback.step()
 
 
 # -- walks --------------------------------------------------------------------------------------------------------

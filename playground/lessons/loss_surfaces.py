@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from playground import optimizers
+
 SURFACES = ("bowl", "valley", "rosenbrock", "saddle", "network")
 #: A walk that gets this many map sizes away from the map's centre has diverged.
 ESCAPE_SPANS = 10.0
@@ -123,6 +125,10 @@ class Surface:
     axis_names: tuple[str, str] = ("w₁", "w₂")
     # per-example gradient perturbations a_i (mean zero), filled in __post_init__
     offsets: np.ndarray = field(default_factory=lambda: np.zeros((N_EXAMPLES, 2)), compare=False, repr=False)
+
+    def lr_for(self, optimizer: str) -> float:
+        """The η this surface starts ``optimizer`` on: its tuned one, or the lecture's for one added later."""
+        return self.tuned_lr.get(optimizer, optimizers.get(optimizer).lecture_lr)
 
     @property
     def default_lr(self) -> float:

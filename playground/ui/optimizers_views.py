@@ -60,7 +60,7 @@ def on_surface_change() -> None:
     """A new surface starts with the learning rates tuned for it."""
     surface = op.get_surface(state.get("surface", lambda: "bowl"))
     state.put("lr", op.nearest_option(surface.default_lr))
-    set_lrs(surface.tuned_lr)
+    set_lrs({name: surface.lr_for(name) for name in op.OPTIMIZERS})
 
 
 def on_lr_change() -> None:

@@ -37,6 +37,13 @@ def draw_control(c: Control, value: Any) -> Any:
     return sb.text_input(c.label, str(value), **args)
 
 
+def widget(key: str, default: Any, draw: Callable[[], Any]) -> Any:
+    """A hand-drawn widget under classroom mode: ``draw()`` it unless ``?hide=`` names ``key``;
+    either way its value (``default`` the first time)."""
+    state.get(key, lambda: default)
+    return draw() if state.visible(key) else state.get(key, lambda: default)
+
+
 def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 

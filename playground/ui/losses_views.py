@@ -7,12 +7,11 @@ The figures are in ``playground.ui.charts.losses``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from playground.lessons import losses as lf
 from playground.ui import state
+from playground.ui.controls import widget
 
 PAGE = "losses"
 
@@ -38,7 +37,5 @@ def read_link(ps: LossesState) -> None:
     ps.link_read = True
 
 
-def control(key: str, default: Any, draw: Callable[[], Any]) -> Any:
-    """Draw the widget unless classroom mode hides it; either way return its value."""
-    state.get(key, lambda: default)
-    return draw() if state.visible(key) else state.get(key, lambda: default)
+#: Draw a widget unless classroom mode hides it (the one helper, in ``playground.ui.controls``).
+control = widget

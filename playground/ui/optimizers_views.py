@@ -11,7 +11,6 @@ side, not a lesson.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -22,6 +21,7 @@ from playground import optimizers
 from playground.lessons import gradient_descent as op
 from playground.ui import state
 from playground.ui.charts import gradient_descent as charts_optim
+from playground.ui.controls import widget
 
 PAGE = "optimizers"
 EPS_OPTIONS = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
@@ -96,10 +96,8 @@ def read_link(ps: OptimizersState) -> None:
 # -- the widgets ---------------------------------------------------------------------------------------------------
 
 
-def control(key: str, default: Any, draw: Callable[[], Any]) -> Any:
-    """Draw the widget unless classroom mode hides it; either way return its value."""
-    state.get(key, lambda: default)
-    return draw() if state.visible(key) else state.get(key, lambda: default)
+#: Draw a widget unless classroom mode hides it (the one helper, in ``playground.ui.controls``).
+control = widget
 
 
 def lr_slider(key: str, label: str, options: tuple[float, ...] = op.LR_OPTIONS, **kw: Any) -> float:

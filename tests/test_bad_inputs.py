@@ -86,7 +86,7 @@ def test_bad_link_value_gets_a_message_not_a_traceback(page: str, key: str, valu
     if page in TRAIN_BUTTON:
         at.button(key=TRAIN_BUTTON[page]).click().run()
         assert not at.exception
-        trainer = at.session_state["pg:trainer"]
+        trainer = at.session_state["state:playground"].trainer
         assert trainer is not None and trainer.epoch == 1
 
 

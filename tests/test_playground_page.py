@@ -160,19 +160,19 @@ def test_play_pause_step_reset_reinitialize() -> None:
     assert epoch(at) > 0, "the run that answers Play already shows trained epochs"
     at.run()
     playing = epoch(at)
-    assert playing > 0 and at.session_state["pg:running"]
+    assert playing > 0 and at.session_state["state:playground"].running
     assert at.get("image"), "while playing, the boundary is a picture swapped in place"
     at.run()
     assert epoch(at) > playing
     at.button(key="pg_pause").click().run()
     paused = epoch(at)
     at.run()
-    assert epoch(at) == paused and not at.session_state["pg:running"]
+    assert epoch(at) == paused and not at.session_state["state:playground"].running
     assert not at.get("image") and len(at.get("plotly_chart")) == 4  # paused: the interactive chart
     trains(at)
 
     def weights() -> list[np.ndarray]:
-        return [w.copy() for w, _b in at.session_state["pg:trainer"].weights()]
+        return [w.copy() for w, _b in at.session_state["state:playground"].trainer.weights()]
 
     at.button(key="pg_reset").click().run()
     assert epoch(at) == 0
@@ -204,7 +204,7 @@ def test_every_data_control() -> None:
     at.slider(key="pg_noise").set_value(20.0).run()
     assert spec_of(at).data.noise == 20.0 and epoch(at) == 0
     at.number_input(key="pg_samples").set_value(300).run()
-    assert len(at.session_state["pg:trainer"].x_train) == 150
+    assert len(at.session_state["state:playground"].trainer.x_train) == 150
     seed = spec_of(at).seed
     at.button(key="pg_regenerate").click().run()
     assert spec_of(at).seed != seed and at.number_input(key="pg_seed").value == spec_of(at).seed
@@ -214,7 +214,7 @@ def test_every_data_control() -> None:
     assert spec_of(at).seed == 7
     trains(at)
     at.number_input(key="pg_batch_size").set_value(25).run()
-    assert at.session_state["pg:trainer"].batch_size == 25 and epoch(at) == 1  # batch size goes live
+    assert at.session_state["state:playground"].trainer.batch_size == 25 and epoch(at) == 1  # batch size goes live
     trains(at)
     assert at.query_params["dataset"] == "xor" and at.query_params["seed"] == "7"
 
@@ -242,7 +242,7 @@ def test_every_network_control() -> None:
     at.selectbox(key="pg_problem").set_value("multiclass").run()
     assert spec_of(at).model.loss == "categorical_crossentropy"
     trains(at)
-    assert at.session_state["pg:trainer"].model.layers[-1].out_features == 2
+    assert at.session_state["state:playground"].trainer.model.layers[-1].out_features == 2
     assert at.query_params["problem"] == "multiclass"
 
 
@@ -250,14 +250,14 @@ def test_training_controls_change_live_without_reset() -> None:
     """Optimizer, learning rate, L1, L2, dropout and the epoch limit apply while training, epoch kept."""
     at = open_page()
     trains(at)
-    trainer = at.session_state["pg:trainer"]
+    trainer = at.session_state["state:playground"].trainer
     at.selectbox(key="pg_optimizer").set_value("adam").run()
     at.select_slider(key="pg_lr").set_value(0.1).run()
     at.select_slider(key="pg_l1").set_value(0.001).run()
     at.select_slider(key="pg_l2").set_value(0.01).run()
     at.slider(key="pg_dropout").set_value(0.2).run()
     at.number_input(key="pg_epochs").set_value(2).run()
-    assert at.session_state["pg:trainer"] is trainer and epoch(at) == 1
+    assert at.session_state["state:playground"].trainer is trainer and epoch(at) == 1
     assert trainer.spec.train.optimizer == "adam" and trainer.lr == 0.1 and trainer.model.dropout.rate == 0.2
     trains(at)
     at.button(key="pg_play").click().run()  # at the limit: a message, no run
@@ -278,14 +278,14 @@ def test_optimizer_details_follow_the_optimizer() -> None:
     assert all(w.key != "pg_momentum" for w in at.number_input)  # plain SGD has no settings of its own
     at.selectbox(key="pg_optimizer").set_value("momentum").run()
     at.number_input(key="pg_momentum").set_value(0.5).run()
-    assert at.session_state["pg:trainer"].optimizer.param_groups[0]["momentum"] == 0.5
+    assert at.session_state["state:playground"].trainer.optimizer.param_groups[0]["momentum"] == 0.5
     at.selectbox(key="pg_optimizer").set_value("rmsprop").run()
     at.number_input(key="pg_rho").set_value(0.8).run()
     at.selectbox(key="pg_optimizer").set_value("adam").run()
     at.number_input(key="pg_beta1").set_value(0.8).run()
     at.number_input(key="pg_beta2").set_value(0.99).run()
     at.number_input(key="pg_epsilon").set_value(1e-5).run()
-    group = at.session_state["pg:trainer"].optimizer.param_groups[0]
+    group = at.session_state["state:playground"].trainer.optimizer.param_groups[0]
     assert group["betas"] == (0.8, 0.99) and group["eps"] == 1e-5
     assert at.query_params["rho"] == "0.8" and at.query_params["beta1"] == "0.8"
     trains(at)
@@ -322,7 +322,7 @@ def test_own_points_from_a_csv_and_bad_files() -> None:
     assert not at.error and not at.exception
     trains(at)
     at.button(key="pg_clear_points").click().run()
-    assert at.session_state["pg:trainer"] is None and not at.exception
+    assert at.session_state["state:playground"].trainer is None and not at.exception
 
 
 def test_unchecking_every_feature_is_refused_then_training_goes_on() -> None:
@@ -376,10 +376,10 @@ def test_while_training_the_page_redraws_little_and_says_so_on_a_busy_server() -
     """Full page runs while training reuse the diagram's last frame; a busy server says its pace; Pause redraws."""
     at = open_page("dataset=xor")
     at.button(key="pg_play").click().run()
-    assert at.session_state["pg:running"] and any("import torch" in c.value for c in at.code)
-    drawn = at.session_state["pg:network_snapshot"]
+    assert at.session_state["state:playground"].running and any("import torch" in c.value for c in at.code)
+    drawn = at.session_state["state:playground"].network_snapshot
     at.run()  # a full page run (AppTest has no timer frames): the diagram is the snapshot, not redrawn
-    assert at.session_state["pg:network_snapshot"] is drawn
+    assert at.session_state["state:playground"].network_snapshot is drawn
     assert not any("share this server" in c.value for c in at.caption)
     others = [f"other{i}" for i in range(29)]
     live._active.update({o: time.monotonic() for o in others})
@@ -395,14 +395,14 @@ def test_while_training_the_page_redraws_little_and_says_so_on_a_busy_server() -
         for o in others:
             live._active.pop(o, None)
     at.button(key="pg_pause").click().run()
-    assert not at.exception and not at.session_state["pg:running"]
+    assert not at.exception and not at.session_state["state:playground"].running
     assert at.button(key="pg_play").label == "Play"
-    assert at.session_state["pg:network_snapshot"] is not drawn  # paused: drawn afresh
+    assert at.session_state["state:playground"].network_snapshot is not drawn  # paused: drawn afresh
 
 
 def _click(at: AppTest, x1: float, x2: float, label: int) -> None:
     """A point as a click on the plot adds it (the chart's selection is not driven by AppTest)."""
-    assert at.session_state["pg:points"].add(x1, x2, label) is None
+    assert at.session_state["state:playground"].points.add(x1, x2, label) is None
 
 
 def test_own_points_play_on_the_live_picture_and_the_paused_chart_keeps_one_click_layer() -> None:

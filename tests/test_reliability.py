@@ -90,7 +90,7 @@ def test_twenty_sessions_interleaved_are_isolated() -> None:
     trainers = []
     for seed, at in enumerate(sessions):
         assert not at.exception
-        trainer = at.session_state["pg:trainer"]
+        trainer = at.session_state["state:playground"].trainer
         assert trainer.spec.seed == seed and at.session_state["spec:playground"].seed == seed
         assert trainer.epoch == STEPS
         solo = Trainer(trainer.spec)

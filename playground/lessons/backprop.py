@@ -14,7 +14,8 @@ the loss after it. Each step carries its formula and the same formula with the n
 so the page only has to print them; ``update_lines`` writes the update out (the rule, each
 weight before and after, the loss before and after). All gradients here are by hand; the
 tests check each one against ``torch.autograd`` and ``torch.autograd.gradcheck``.
-``parse_link`` reads the page's link parameters (a bad value: the default and a notice).
+``parse_link`` reads the page's link parameters with the spec's rules (``LINK_RULES``; a bad value: the
+default and the notice every page gives). ``known_at`` and ``update_table`` give the numbers the page shows.
 No Streamlit or Plotly.
 """
 
@@ -24,6 +25,9 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
+
+from playground.spec import Choice, FloatRange, IntRange, Rule, SpecError
 
 PARAMS = ("w11", "w21", "b1", "w12", "w22", "b2", "v1", "v2", "c")
 PARAM_LATEX = {
@@ -286,7 +290,24 @@ def update_lines(walk: Walkthrough) -> tuple[str, str, str]:
     return rule, weights, loss
 
 
-# -- link parameters (pure parsing: a bad value gives the default and a notice) ------------------------------------
+def known_at(walk: Walkthrough, k: int) -> tuple[dict[str, float], dict[str, float]]:
+    """After the first ``k`` steps: the node values computed so far, and the gradients (by node or parameter)."""
+    done = walk.steps[:k]
+    values = {s.key: s.value for s in done if s.phase == "forward"}
+    grads = {s.key.removeprefix("d_"): s.value for s in done if s.phase == "backward"}
+    return values, grads
+
+
+def update_table(walk: Walkthrough) -> dict[str, dict[str, float]]:
+    """The update as columns: every parameter before, its gradient ∂L/∂w, and after."""
+    return {
+        "before": walk.net.params(),
+        "∂L/∂w": {p: walk.grads[p] for p in PARAMS},
+        "after": walk.updated.params(),
+    }
+
+
+# -- link parameters (the spec's rules: a bad value gives the default and a notice) -------------------------------
 
 #: What a link may set, with the page's defaults: the nine parameters, the example, η, g, the loss, the step, the seed.
 LINK_DEFAULTS: dict[str, float | int | str] = {
@@ -295,48 +316,51 @@ LINK_DEFAULTS: dict[str, float | int | str] = {
 }  # fmt: skip
 LINK_KEYS = tuple(LINK_DEFAULTS)
 
+_NUMBER_RULE = FloatRange(help="a weight, a bias or an input", lo=-WEIGHT_LIMIT, hi=WEIGHT_LIMIT)
+#: How each link value is read: with ``playground.spec``'s rules, as every page reads its link.
+LINK_RULES: dict[str, Rule] = {
+    **{name: _NUMBER_RULE for name in (*PARAMS, "x1", "x2")},
+    "y": IntRange(help="the target y", lo=0, hi=1),
+    "lr": FloatRange(help="the learning rate η (snapped to the slider's nearest)", lo=LR_OPTIONS[0], hi=LR_OPTIONS[-1]),
+    "activation": Choice(help="the hidden activation g", choices=ACTIVATIONS),
+    "loss": Choice(help="the loss", choices=LOSSES),
+    "step": IntRange(help="the walkthrough's step", lo=0, hi=WALK_STEPS),
+    "seed": IntRange(help="the seed of Random weights", lo=0, hi=SEED_LIMIT),
+}
+
 
 def _nearest_lr(value: float) -> float:
     """The slider's learning rate closest to ``value`` on a log scale."""
     return min(LR_OPTIONS, key=lambda o: abs(math.log(o) - math.log(value)))
 
 
-def _parse_one(name: str, raw: str) -> tuple[float | int | str | None, str]:
-    """One link value, or None and what was expected."""
-    text = raw.strip().lower()
-    if name == "activation":
-        return (text if text in ACTIVATIONS else None), f"one of {', '.join(ACTIVATIONS)}"
-    if name == "loss":
-        return (text if text in LOSSES else None), f"one of {', '.join(LOSSES)}"
-    if name in ("y", "step", "seed"):
-        top = {"y": 1, "step": WALK_STEPS, "seed": SEED_LIMIT}[name]
-        ok = text.isascii() and text.isdigit() and int(text) <= top
-        return (int(text) if ok else None), f"a whole number from 0 to {top}"
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if name == "lr":
-        ok = math.isfinite(value) and LR_OPTIONS[0] <= value <= LR_OPTIONS[-1]
-        return (_nearest_lr(value) if ok else None), f"a number from {LR_OPTIONS[0]:g} to {LR_OPTIONS[-1]:g}"
-    ok = math.isfinite(value) and abs(value) <= WEIGHT_LIMIT
-    return (value if ok else None), f"a number from {-WEIGHT_LIMIT:g} to {WEIGHT_LIMIT:g}"
+def _last(value: Any) -> Any:
+    """A repeated link key arrives as a list: the last one wins."""
+    if isinstance(value, list):
+        return value[-1] if value else ""
+    return value
 
 
-def parse_link(params: Mapping[str, str]) -> tuple[dict[str, float | int | str], list[str]]:
+def parse_link(params: Mapping[str, Any]) -> tuple[dict[str, float | int | str], list[str]]:
     """The values a link sets (names of ``LINK_KEYS``) and one notice per value that cannot be used. Never raises."""
     values: dict[str, float | int | str] = {}
     notices: list[str] = []
     for name in LINK_KEYS:
         if name not in params:
             continue
-        raw = str(params[name])
-        value, expected = _parse_one(name, raw)
-        if value is None:
-            notices.append(f"{name}: got {raw[:20]!r}, expected {expected}; using {_text(LINK_DEFAULTS[name])}")
-        else:
-            values[name] = value
+        try:
+            value = LINK_RULES[name].parse(name, _last(params[name]))
+        except SpecError as exc:
+            notices.append(f"{name}: {exc.reason} (using the default instead)")
+            continue
+        values[name] = _nearest_lr(value) if name == "lr" else value
     return values, notices
+
+
+def link_values(net: Network, ex: Example, lr: float, step: int, seed: int) -> dict[str, float | int | str]:
+    """Everything the page's link holds: the network, the example, η, the step and the seed."""
+    return {"activation": net.activation, "loss": net.loss, "lr": float(lr), "x1": ex.x1, "x2": ex.x2, "y": int(ex.y),
+            "step": step, "seed": seed, **net.params()}  # fmt: skip
 
 
 def _text(value: float | int | str) -> str:

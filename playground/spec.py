@@ -13,6 +13,8 @@ Any violation raises ``SpecError`` naming the field and what is allowed;
 nothing else escapes the parsers (a hypothesis test fuzzes them).
 
 This module is pure Python: it imports neither torch nor any UI library.
+It is over 400 lines because it is the one spec: its rules, its three sections and its three parsers
+(dict, JSON, link) must agree, and a test fuzzes them together.
 """
 
 from __future__ import annotations
@@ -627,6 +629,31 @@ def spec_for_dataset(dataset: str, base: Spec | None = None) -> Spec:
         problem = "binary"
     loss = base.model.loss if base.model.loss in LOSSES_FOR_PROBLEM[problem] else DEFAULT_LOSS[problem]
     return base.replace(dataset=dataset, problem=problem, loss=loss)
+
+
+def last_value(value: Any) -> Any:
+    """A repeated link key arrives as a list: the last one wins."""
+    if isinstance(value, list):
+        return value[-1] if value else ""
+    return value
+
+
+def parse_link_values(params: Mapping[str, Any], rules: Mapping[str, Rule]) -> tuple[dict[str, Any], list[str]]:
+    """The link's values that ``rules`` name (name -> Rule), each parsed by its rule; never raises.
+
+    The one way a page reads link settings outside the spec: a bad value is left out, with the
+    notice every page gives ("lr: got -1; expected a number in (0, 10] (using the default instead)").
+    """
+    values: dict[str, Any] = {}
+    notices: list[str] = []
+    for name, rule in rules.items():
+        if name not in params:
+            continue
+        try:
+            values[name] = rule.parse(name, last_value(params[name]))
+        except SpecError as exc:
+            notices.append(f"{name}: {exc.reason} (using the default instead)")
+    return values, notices
 
 
 def from_query_lenient(params: Mapping[str, Any], base: Spec) -> tuple[Spec, list[str]]:

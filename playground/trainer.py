@@ -22,6 +22,10 @@ sets up to ``FULL_EVAL_LIMIT`` points the train loss and accuracy are measured
 on the whole set after the epoch (in eval mode, as TensorFlow Playground
 does); above that they are the running mean over the epoch's batches, as
 Keras's ``fit`` reports them.
+
+It is over 400 lines because one class owns a training run's whole state (model, optimizer,
+generators, callbacks, history), and pause, step, reset and live changes must each keep it
+consistent; the pieces that stand alone (model, callbacks, optimizers) live in their own modules.
 """
 
 from __future__ import annotations

@@ -149,3 +149,32 @@ def test_streamlit_magic_is_off_and_no_page_has_a_bare_conditional_expression() 
             if isinstance(node, ast.Expr) and isinstance(node.value, (ast.IfExp, ast.BoolOp)):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not offenders, f"use an if statement, not an expression, for these: {offenders}"
+
+
+def test_pages_read_as_scripts_and_long_files_say_why() -> None:
+    """Every page script is at most 150 lines; a module over 400 lines gives the reason in its docstring."""
+    long_pages = [p.name for p in (ROOT / "app_pages").glob("*.py") if len(p.read_text().splitlines()) > 150]
+    assert not long_pages, f"pages over 150 lines: {long_pages}"
+    unexplained = []
+    for path in python_files("playground"):
+        if len(path.read_text().splitlines()) > 400:
+            doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+            if "400 lines" not in doc:
+                unexplained.append(path.relative_to(ROOT).as_posix())
+    assert not unexplained, f"over 400 lines without a reason in the docstring: {unexplained}"
+
+
+def test_pages_keep_their_state_in_one_typed_object() -> None:
+    """No loose "page:thing" keys: a page's remembered state is its dataclass under state:<page>.
+
+    The shared keys stay: ``spec:<page>`` and ``notices:<page>`` (read by the header) and
+    ``state:<page>`` itself.
+    """
+    import re
+
+    loose = []
+    for path in [*python_files("app_pages", "playground/ui")]:
+        for key in re.findall(r"""state\.(?:get|put|pop|peek)\(f?["']([a-z_]+):""", path.read_text()):
+            if key not in ("spec", "notices", "state"):
+                loose.append(f"{path.relative_to(ROOT)}: {key}:")
+    assert not loose, loose

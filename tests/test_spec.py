@@ -197,3 +197,22 @@ def test_replace_hidden_spreads_one_activation_like_a_link_does() -> None:
     assert base.replace(hidden=(3, 3, 3)) == Spec.from_dict({"hidden": "3,3,3"}, base)
     assert base.replace(hidden=(5,), activation=("sigmoid",)).model.activation == ("sigmoid",)
     assert base.replace(hidden=()).model.hidden == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["lr", "depth", "g", "other"]), st.text(max_size=12) | st.lists(st.text(max_size=5)), max_size=4
+    )
+)
+def test_parse_link_values_never_raises_and_explains_each_bad_value(params: dict) -> None:  # type: ignore[type-arg]
+    """The one link reader for page settings outside the spec: good values parsed, each bad one a notice."""
+    from playground.spec import Choice, FloatRange, IntRange, parse_link_values
+
+    rules = {"lr": FloatRange("a number", 0.0, 10.0, lo_open=True), "depth": IntRange("layers", 2, 30),
+             "g": Choice("activation", ("relu", "tanh"))}  # fmt: skip
+    values, notices = parse_link_values(params, rules)
+    asked = [name for name in rules if name in params]
+    assert sorted([*values, *(n.split(":")[0] for n in notices)]) == sorted(asked)
+    assert all(n.endswith("(using the default instead)") for n in notices)
+    assert "other" not in values

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from playground.spec import IntRange, SpecError
+from playground.spec import IntRange, parse_link_values
 
 #: Activations the Activation-functions page plots.
 PLOT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
@@ -152,19 +152,8 @@ FACTS: dict[str, Facts] = {
 
 def parse_depth(params: Mapping[str, Any]) -> tuple[int, list[str]]:
     """The vanishing-gradient depth a link asks for (``depth``), bounded; never raises."""
-    if "depth" not in params:
-        return DEPTH_DEFAULT, []
-    try:
-        return _DEPTH_RULE.parse("depth", _last(params["depth"])), []
-    except SpecError as exc:
-        return DEPTH_DEFAULT, [f"depth: {exc.reason} (using the default instead)"]
-
-
-def _last(value: Any) -> Any:
-    """A repeated link key arrives as a list: the last one wins."""
-    if isinstance(value, list):
-        return value[-1] if value else ""
-    return value
+    values, notices = parse_link_values(params, {"depth": _DEPTH_RULE})
+    return int(values.get("depth", DEPTH_DEFAULT)), notices
 
 
 # ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from playground.spec import Choice, FloatRange, IntRange, Rule, SpecError
+from playground.spec import Choice, FloatRange, IntRange, Rule, parse_link_values
 
 PARAMS = ("w11", "w21", "b1", "w12", "w22", "b2", "v1", "v2", "c")
 PARAM_LATEX = {
@@ -334,26 +334,11 @@ def _nearest_lr(value: float) -> float:
     return min(LR_OPTIONS, key=lambda o: abs(math.log(o) - math.log(value)))
 
 
-def _last(value: Any) -> Any:
-    """A repeated link key arrives as a list: the last one wins."""
-    if isinstance(value, list):
-        return value[-1] if value else ""
-    return value
-
-
 def parse_link(params: Mapping[str, Any]) -> tuple[dict[str, float | int | str], list[str]]:
     """The values a link sets (names of ``LINK_KEYS``) and one notice per value that cannot be used. Never raises."""
-    values: dict[str, float | int | str] = {}
-    notices: list[str] = []
-    for name in LINK_KEYS:
-        if name not in params:
-            continue
-        try:
-            value = LINK_RULES[name].parse(name, _last(params[name]))
-        except SpecError as exc:
-            notices.append(f"{name}: {exc.reason} (using the default instead)")
-            continue
-        values[name] = _nearest_lr(value) if name == "lr" else value
+    values, notices = parse_link_values(params, LINK_RULES)
+    if "lr" in values:
+        values["lr"] = _nearest_lr(values["lr"])  # the slider's value nearest the link's
     return values, notices
 
 

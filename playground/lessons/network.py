@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from playground import bounds, datasets
+from playground import bounds, data_sets, datasets
 from playground.bounds import PageBounds
 from playground.spec import (
     DATASET_CLASSES,
@@ -34,17 +34,8 @@ from playground.trainer import Trainer
 
 #: Every 2-D set of the engine, then the user's own points.
 PAGE_DATASETS = DATASETS_2D_CLASSIFY + DATASETS_2D_REGRESS + ("custom",)
-DATASET_LABELS = {
-    "circle": "Circle",
-    "xor": "Exclusive or (xor)",
-    "gauss": "Two Gaussians",
-    "spiral": "Spiral",
-    "moons": "Two moons",
-    "three_class": "Three classes",
-    "plane": "Regression: plane",
-    "multi_gauss": "Regression: multi-Gaussian",
-    "custom": "Your own points (click or CSV)",
-}
+#: The data sets' titles, from the registry.
+DATASET_LABELS = {name: data_sets.REGISTRY[name].title for name in PAGE_DATASETS}
 
 # TensorFlow Playground's bounds: up to 6 hidden layers of up to 8 neurons; we allow 16.
 MAX_LAYERS = 6

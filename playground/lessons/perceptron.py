@@ -36,7 +36,16 @@ import numpy as np
 import torch
 
 from playground.lessons.activations import activate, g_of
-from playground.spec import Choice, FloatRange, Spec, SpecError, from_query_lenient, spec_for_dataset
+from playground.spec import (
+    Choice,
+    FloatRange,
+    Spec,
+    SpecError,
+    from_query_lenient,
+    last_value,
+    parse_link_values,
+    spec_for_dataset,
+)
 
 #: Activations the perceptron page offers (step is the historical perceptron's).
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "step", "linear")
@@ -107,27 +116,8 @@ def parse_neuron(params: Mapping[str, Any]) -> tuple[Neuron, list[str]]:
 
     Never raises: each bad parameter gives one sentence in the returned notices.
     """
-    values: dict[str, Any] = {}
-    notices: list[str] = []
-    for name in NUMBER_PARAMS:
-        if name in params:
-            try:
-                values[name] = _NUMBER_RULE.parse(name, _last(params[name]))
-            except SpecError as exc:
-                notices.append(_notice(name, exc))
-    if "g" in params:
-        try:
-            values["g"] = _G_RULE.parse("g", _last(params["g"]))
-        except SpecError as exc:
-            notices.append(_notice("g", exc))
+    values, notices = parse_link_values(params, {**dict.fromkeys(NUMBER_PARAMS, _NUMBER_RULE), "g": _G_RULE})
     return replace(Neuron(), **values), notices
-
-
-def _last(value: Any) -> Any:
-    """A repeated link key arrives as a list: the last one wins."""
-    if isinstance(value, list):
-        return value[-1] if value else ""
-    return value
 
 
 def fmt(value: float, digits: int = 4) -> str:
@@ -264,7 +254,7 @@ def link_spec(params: Mapping[str, Any], base: Spec) -> tuple[Spec, list[str]]:
     others = dict(params)
     asked: str | None = None
     for key in [k for k in others if str(k).strip() == "dataset"]:
-        asked = str(_last(others.pop(key))).strip()
+        asked = str(last_value(others.pop(key))).strip()
     spec, notices = from_query_lenient(others, base)
     spec, more = perceptron_spec(spec, asked)
     return spec, notices + more

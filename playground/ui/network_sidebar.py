@@ -20,6 +20,7 @@ from typing import Any
 import streamlit as st
 
 from playground import datasets, optimizers
+from playground import losses as loss_registry
 from playground.lessons import network
 from playground.spec import (
     ACTIVATIONS,
@@ -49,11 +50,8 @@ PROBLEM_LABELS = {
     "multiclass": "Classes: softmax output",
     "regression": "Regression: linear output",
 }
-LOSS_LABELS = {
-    "binary_crossentropy": "Binary cross-entropy",
-    "categorical_crossentropy": "Categorical cross-entropy",
-    "mse": "Mean squared error",
-}
+#: The losses' titles, from the registry.
+LOSS_LABELS = {name: loss.title for name, loss in loss_registry.REGISTRY.items()}
 #: The settings whose widget holds the spec's flat value as it is.
 PLAIN_SETTINGS = (
     "dataset", "noise", "validation_split", "samples", "batch_size", "seed",

@@ -15,6 +15,10 @@ Python with ``st.plotly_chart(on_select=...)``).
 
 ``boundary_picture`` draws the decision boundary and the points as a plain
 picture, for the frames of a running training (see its docstring for why).
+
+It is over 400 lines because the diagram and the boundary share one geometry and one
+colour mapping (diverging_rgb, the frame constants): split, the live picture and the paused
+chart would drift apart again.
 """
 
 from __future__ import annotations

@@ -75,3 +75,14 @@ def test_the_optimizers_page_config_takes_the_registry_defaults() -> None:
     built = op.make_optimizer(cfg, [torch.nn.Parameter(torch.zeros(2))])
     assert built.param_groups[0]["initial_accumulator_value"] == optimizers.INITIAL_ACCUMULATOR.default == 0.1
     assert built.param_groups[0]["eps"] == optimizers.EPSILON.default == 1e-7
+
+
+def test_a_new_hyperparameter_gets_slider_stops_from_its_range() -> None:
+    """The optimizers page has stops for the known hyperparameters; one added later uses its range and default."""
+    from playground.ui.optimizers_views import hyper_options
+
+    assert hyper_options(optimizers.BETA2) == (0.9, 0.95, 0.99, 0.999, 0.9999)
+    fresh = optimizers.Hyperparameter(
+        "weight_decay", "Weight decay", "λ", 0.01, 0.0, 0.1, "weight_decay", "weight_decay"
+    )
+    assert hyper_options(fresh) == (0.0, 0.01, 0.1)

@@ -36,6 +36,13 @@ HYPER_OPTIONS: dict[str, tuple[float, ...]] = {
 HYPER_DEFAULTS: dict[str, float] = {
     f"{o.name}_{h.field}": h.default for o in optimizers.REGISTRY.values() for h in o.hyperparameters
 }
+
+
+def hyper_options(h: optimizers.Hyperparameter) -> tuple[float, ...]:
+    """The stops of a hyperparameter's slider: the page's own, or its range and default for one added later."""
+    return HYPER_OPTIONS.get(h.field) or tuple(sorted({h.lo, h.default, h.hi}))
+
+
 LESSON_COLORS = ("#2ca02c", "#1f77b4", "#d62728")  # too small, about right, too large
 NOISE_COLORS = ("#e377c2", "#222222")  # the mini-batch walk, the full batch
 
@@ -150,7 +157,7 @@ def hyperparameters() -> None:
                 lr_slider(f"lr_{name}", "η")
                 for h in optimizers.get(name).hyperparameters:
                     key = f"{name}_{h.field}"
-                    control(key, h.default, partial(st.select_slider, h.symbol, options=HYPER_OPTIONS[h.field],
+                    control(key, h.default, partial(st.select_slider, h.symbol, options=hyper_options(h),
                                                     key=key, format_func=lambda v: f"{v:g}"))  # fmt: skip
         st.caption("Each surface starts every optimizer on a learning rate that suits it; the shared slider sets all.")
 

@@ -9,6 +9,7 @@ remedy's or a callback's settings appear when it is switched on).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,8 @@ class Control:
     options: tuple[Any, ...] = ()
     help: str | None = None
     when: str | None = None
-    format: str | None = None  # a slider's printf-style format ("%.0f")
+    format: str | None = None  # a slider's or number field's printf-style format ("%.0f", "%.1e")
+    labels: Mapping[Any, str] | None = None  # what each option is called on screen (else the option itself)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

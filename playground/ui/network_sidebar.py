@@ -14,6 +14,7 @@ or the drawing (``network_views``).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
@@ -21,6 +22,7 @@ import streamlit as st
 
 from playground import datasets, optimizers
 from playground import losses as loss_registry
+from playground.controls import Control
 from playground.lessons import network
 from playground.spec import (
     ACTIVATIONS,
@@ -33,6 +35,7 @@ from playground.spec import (
     spec_for_dataset,
 )
 from playground.ui import state
+from playground.ui.controls import draw_control
 from playground.ui.network_state import (
     PlaygroundState,
     current_spec,
@@ -170,14 +173,40 @@ def add_clicked_point(pg: PlaygroundState, chart_key: str) -> None:
 # -- the sidebar -----------------------------------------------------------------------------------------
 
 
-def _widget(
-    pg: PlaygroundState, kind: Any, name: str, label: str, value: Any, apply: str | None = None, **kwargs: Any
-) -> None:
-    """Draw one control (unless classroom mode hides it), filled from the spec when first shown."""
-    if not state.visible(apply or name):
+def _control(pg: PlaygroundState, c: Control, value: Any, apply: str | None = None, **changes: Any) -> None:
+    """Draw one control with the one renderer (unless classroom mode hides it), bound to ``pg_<name>``.
+
+    The widget is filled from the spec when first shown; a change runs ``_apply``, which validates
+    the whole spec. ``changes`` adjust the declaration for this run (options that depend on the data).
+    """
+    if not state.visible(apply or c.name):
         return
-    init_widget(name, value)
-    kind(label, key=key(name), on_change=_apply, args=(pg, apply or name), **kwargs)
+    init_widget(c.name, value)
+    c = dataclasses.replace(c, **changes) if changes else c
+    draw_control(c, value, key=key(c.name), on_change=_apply, args=(pg, apply or c.name))
+
+
+#: The page's plain settings, declared once (the data-dependent options are filled in at drawing time).
+CONTROLS = {
+    c.name: c
+    for c in (
+        Control("dataset", "selectbox", "Data set", options=network.PAGE_DATASETS, labels=network.DATASET_LABELS),
+        Control("noise", "slider", "Noise (%)", lo=0.0, hi=50.0, step=1.0),
+        Control("samples", "number", "Points", lo=10, hi=2000, step=50),
+        Control("validation_split", "slider", "Validation share", lo=0.05, hi=0.9, step=0.05),
+        Control("batch_size", "number", "Batch size", lo=1, hi=512, step=1),
+        Control("seed", "number", "Seed (data and initial weights)", lo=0, hi=2**31 - 1, step=1),
+        Control("layers", "number", "Hidden layers", lo=0, hi=network.MAX_LAYERS, step=1),
+        Control("problem", "selectbox", "Output", labels=PROBLEM_LABELS),
+        Control("loss", "selectbox", "Loss", labels=LOSS_LABELS),
+        Control("optimizer", "selectbox", "Optimizer", options=OPTIMIZERS),
+        Control("lr", "select_slider", "Learning rate", options=LR_CHOICES),
+        Control("l1", "select_slider", "L1 penalty rate", options=REG_CHOICES),
+        Control("l2", "select_slider", "L2 penalty rate", options=REG_CHOICES),
+        Control("dropout", "slider", "Dropout rate", lo=0.0, hi=0.9, step=0.05),
+        Control("epochs", "number", "Stop after (epochs)", lo=1, hi=10_000, step=100),
+    )
+}
 
 
 def sidebar(pg: PlaygroundState, current: Spec) -> None:
@@ -185,39 +214,17 @@ def sidebar(pg: PlaygroundState, current: Spec) -> None:
     flat = current.to_dict()
     sb = st.sidebar
     sb.header("Data", divider="orange")
-    labels = network.DATASET_LABELS
-    _widget(
-        pg, sb.selectbox, "dataset", "Data set", flat["dataset"], options=network.PAGE_DATASETS, format_func=labels.get
-    )
+    _control(pg, CONTROLS["dataset"], flat["dataset"])
     if current.data.dataset == "custom":
         _custom_data_controls(pg, current)
     else:
-        _widget(pg, sb.slider, "noise", "Noise (%)", flat["noise"], min_value=0.0, max_value=50.0, step=1.0)
-        _widget(pg, sb.number_input, "samples", "Points", flat["samples"], min_value=10, max_value=2000, step=50)
+        _control(pg, CONTROLS["noise"], flat["noise"])
+        _control(pg, CONTROLS["samples"], flat["samples"])
         if state.visible("regenerate"):
             sb.button("Regenerate", key=key("regenerate"), icon=":material/refresh:", on_click=regenerate,
                       help="New random points from a new seed. The seed also draws the initial weights, so one number in the link reproduces both.")  # fmt: skip
-    _widget(
-        pg,
-        sb.slider,
-        "validation_split",
-        "Validation share",
-        flat["validation_split"],
-        min_value=0.05,
-        max_value=0.9,
-        step=0.05,
-    )
-    _widget(pg, sb.number_input, "batch_size", "Batch size", flat["batch_size"], min_value=1, max_value=512, step=1)
-    _widget(
-        pg,
-        sb.number_input,
-        "seed",
-        "Seed (data and initial weights)",
-        flat["seed"],
-        min_value=0,
-        max_value=2**31 - 1,
-        step=1,
-    )
+    for name in ("validation_split", "batch_size", "seed"):
+        _control(pg, CONTROLS[name], flat[name])
 
     sb.header("Features", divider="orange")
     cols = sb.columns(2)
@@ -227,17 +234,7 @@ def sidebar(pg: PlaygroundState, current: Spec) -> None:
             cols[i % 2].checkbox(FEATURE_LABELS[f], key=key(f"feat_{f}"), on_change=_apply, args=(pg, "features"))
 
     sb.header("Network", divider="orange")
-    _widget(
-        pg,
-        sb.number_input,
-        "layers",
-        "Hidden layers",
-        len(current.model.hidden),
-        apply="layers",
-        min_value=0,
-        max_value=network.MAX_LAYERS,
-        step=1,
-    )
+    _control(pg, CONTROLS["layers"], len(current.model.hidden), apply="layers")
     for i, (width, act) in enumerate(zip(current.model.hidden, current.model.activation, strict=True)):
         left, right = sb.columns(2)
         if state.visible("layers"):
@@ -256,21 +253,14 @@ def sidebar(pg: PlaygroundState, current: Spec) -> None:
                 f"Layer {i + 1}: activation", ACTIVATIONS, key=key(f"act_{i}"), on_change=_apply, args=(pg, "layers")
             )
     problems = network.problems_for(current.data.dataset, pg.points.num_classes if len(pg.points) else None)
-    _widget(pg, sb.selectbox, "problem", "Output", flat["problem"], options=problems, format_func=PROBLEM_LABELS.get)
-    losses = LOSSES_FOR_PROBLEM[current.model.problem]
-    _widget(pg, sb.selectbox, "loss", "Loss", flat["loss"], options=losses, format_func=LOSS_LABELS.get)
+    _control(pg, CONTROLS["problem"], flat["problem"], options=problems)
+    _control(pg, CONTROLS["loss"], flat["loss"], options=LOSSES_FOR_PROBLEM[current.model.problem])
 
     sb.header("Training", divider="orange")
-    _widget(pg, sb.selectbox, "optimizer", "Optimizer", flat["optimizer"], options=OPTIMIZERS)
+    _control(pg, CONTROLS["optimizer"], flat["optimizer"])
     _optimizer_details(pg, current)
-    lrs = sorted({*LR_CHOICES, flat["lr"]})
-    _widget(pg, sb.select_slider, "lr", "Learning rate", flat["lr"], options=lrs)
-    for name, label in (("l1", "L1 penalty rate"), ("l2", "L2 penalty rate")):
-        _widget(pg, sb.select_slider, name, label, flat[name], options=sorted({*REG_CHOICES, flat[name]}))
-    _widget(pg, sb.slider, "dropout", "Dropout rate", flat["dropout"], min_value=0.0, max_value=0.9, step=0.05)
-    _widget(
-        pg, sb.number_input, "epochs", "Stop after (epochs)", flat["epochs"], min_value=1, max_value=10_000, step=100
-    )
+    for name in ("lr", "l1", "l2", "dropout", "epochs"):
+        _control(pg, CONTROLS[name], flat[name])
 
 
 #: The TrainSpec's fields: an optimizer's hyperparameter the spec does not hold keeps the registry's default.
@@ -288,19 +278,10 @@ def _optimizer_details(pg: PlaygroundState, current: Spec) -> None:
         return
     flat = current.to_dict()
     with st.sidebar.expander("Optimizer details", icon=":material/tune:"):
-        for h in details:
-            fmt = "%.1e" if h.field == "epsilon" else "%.4f"
-            _widget(
-                pg,
-                st.number_input,
-                h.field,
-                h.label,
-                flat[h.field],
-                min_value=h.lo,
-                max_value=h.hi,
-                format=fmt,
-                step=None,
-            )
+        for h in (h for h in details if state.visible(h.field)):
+            c = Control(h.field, "number", h.label, lo=h.lo, hi=h.hi, format="%.1e" if h.field == "epsilon" else "%.4f")
+            init_widget(h.field, flat[h.field])
+            draw_control(c, flat[h.field], key=key(h.field), on_change=_apply, args=(pg, h.field), where=st)
 
 
 def _custom_data_controls(pg: PlaygroundState, current: Spec) -> None:

@@ -278,3 +278,16 @@ def test_cloud_requirements_pin_the_same_versions_with_cpu_torch() -> None:
     assert cloud.pop("torch") == local.pop("torch") + "+cpu"
     assert cloud == local
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in (ROOT / "cloud" / "requirements.txt").read_text()
+
+
+@pytest.mark.parametrize("info", PAGES, ids=lambda p: p.url_path)
+def test_each_page_keeps_only_its_own_typed_state(info) -> None:  # type: ignore[no-untyped-def]
+    """A page creates its one state object under state:<page> and no other page's, nor loose page:thing keys."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(info.path).run()
+    assert not at.exception, at.exception
+    keys = [str(k) for k in at.session_state]
+    assert [k for k in keys if k.startswith("state:")] == [f"state:{info.url_path}"]
+    other = {p.url_path for p in PAGES} - {info.url_path}
+    assert not [k for k in keys if k.split(":")[0] in other or k.split(":")[-1] in other], keys

@@ -17,8 +17,8 @@ from playground import mnist
 from playground.datasets import Dataset
 from playground.lessons import mnist as mt
 from playground.spec import Spec
+from playground.ui import live, state, widgets
 from playground.ui import mnist_views as views
-from playground.ui import state, widgets
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the images (once per server) ...")
@@ -63,7 +63,7 @@ views.code_export(spec)
 
 # -- 2. training you can watch -----------------------------------------------------------------------
 views.buttons(ps, data_for)
-st.fragment(views.training_view, run_every=views.FRAME_SECONDS if ps.running else None)(ps)
+st.fragment(views.training_view, run_every=live.frame_interval(views.FRAME_SECONDS) if ps.running else None)(ps)
 
 # -- 3. results on the test set ----------------------------------------------------------------------
 results = views.update_results(ps)

@@ -12,8 +12,10 @@ counters). One epoch is:
    finite weights and report "diverged at epoch k" — never a NaN;
 5. early stopping and reduce-LR-on-plateau, with Keras's semantics.
 
-Data stay on the device as tensors (no DataLoader): batches are slices of a
-permuted copy. Randomness comes only from explicit generators seeded by the
+The epoch itself runs in ``playground.batched``, the engine's one epoch, which trains
+this network alone here and many networks of one shape together in
+``playground.service``: a network's history is the same either way. Data stay on the
+device as tensors (no DataLoader): batches are slices of a permuted copy. Randomness comes only from explicit generators seeded by the
 spec, so the same seed gives a bitwise-identical history in any process or
 thread.
 
@@ -23,15 +25,15 @@ on the whole set after the epoch (in eval mode, as TensorFlow Playground
 does); above that they are the running mean over the epoch's batches, as
 Keras's ``fit`` reports them.
 
-It is over 400 lines because one class owns a training run's whole state (model, optimizer,
-generators, callbacks, history), and pause, step, reset and live changes must each keep it
-consistent; the pieces that stand alone (model, callbacks, optimizers) live in their own modules.
+It is over 400 lines because one class owns a training run's whole state (model, optimizer
+state, generators, callbacks, history), and pause, step, reset and live changes must each keep
+it consistent; the pieces that stand alone (the epoch, model, callbacks, optimizers) live in
+their own modules.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -39,20 +41,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from playground import datasets, optimizers
+from playground import batched, datasets, optimizers
+from playground.batched import EVAL_CHUNK, FULL_EVAL_LIMIT, EpochNumbers, OptimizerState
 from playground.callbacks import EarlyStopping, ReduceLROnPlateau
 from playground.device import configure_threads, resolve_device
-from playground.model import MLP, build_model, correct_count, loss_fn, predict, weight_penalty
+from playground.model import MLP, build_model, correct_count, loss_fn, predict
 from playground.spec import Spec, TrainSpec
 
-FULL_EVAL_LIMIT = 10_000
 #: A run has diverged when a mini-batch loss exceeds this multiple of the untrained
 #: network's loss (at least ``EXPLODED_LOSS_FLOOR``), or a weight exceeds ``EXPLODED_WEIGHT``
 #: in size, or anything becomes non-finite. Healthy runs stay far below both.
 EXPLODED_LOSS_FACTOR = 1000.0
 EXPLODED_LOSS_FLOOR = 100.0
 EXPLODED_WEIGHT = 1e6
-EVAL_CHUNK = 8192
+__all__ = ["EVAL_CHUNK", "FULL_EVAL_LIMIT", "EpochRecord", "Trainer"]
 
 STOP_MAX_EPOCHS = "max_epochs"
 STOP_EARLY = "early_stopping"
@@ -75,7 +77,10 @@ class EpochRecord:
 
 
 def make_optimizer(params: Any, train: TrainSpec, lr: float) -> torch.optim.Optimizer:
-    """``torch.optim``'s own optimizer for the spec, configured as the lecture's Keras one (``playground.optimizers``)."""
+    """``torch.optim``'s own optimizer for the spec, configured as the lecture's Keras one (``playground.optimizers``).
+
+    The reference the engine's own update rules (``playground.batched``) are tested against.
+    """
     entry = optimizers.get(train.optimizer)
     return entry.make(params, lr, train, **entry.fast)
 
@@ -136,12 +141,12 @@ class Trainer:
         """Back to epoch 0 with the same initial weights: a run can be replayed exactly."""
         self.model.load_state_dict(self.initial_state)
         seed = self.spec.seed
-        self._shuffle_gen = torch.Generator(device=self.device).manual_seed(seed * 104729 + 1)
-        self._dropout_gen = torch.Generator(device=self.device).manual_seed(seed * 104729 + 2)
-        self.model.dropout.generator = self._dropout_gen
+        self.shuffle_generator = torch.Generator(device=self.device).manual_seed(seed * 104729 + 1)
+        self.dropout_generator = torch.Generator(device=self.device).manual_seed(seed * 104729 + 2)
+        self.model.dropout.generator = self.dropout_generator
         self.model.dropout.rate = self.spec.model.dropout
         self.lr = self.spec.train.lr
-        self.optimizer = make_optimizer(self.model.parameters(), self.spec.train, self.lr)
+        self.optimizer_state = self._fresh_optimizer_state(self.spec.train)
         self._make_callbacks()
         self.history: list[EpochRecord] = []
         self.stop_reason: str | None = None
@@ -149,7 +154,8 @@ class Trainer:
         self.lr_drops: list[int] = []  # epochs (1-based) after which the lr was reduced
         self.restored_epoch: int | None = None
         self.seconds = 0.0
-        self._good_state = self._snapshot()
+        #: An epoch stopped between two batches (``playground.batched.PartialEpoch``), or None.
+        self.partial: batched.PartialEpoch | None = None
         initial_loss, _ = self.evaluate_tensors(self.x_train, self.data.y_train)
         self._exploded_loss = max(EXPLODED_LOSS_FACTOR * initial_loss, EXPLODED_LOSS_FLOOR)
         self.divergence_cause: str | None = None
@@ -159,6 +165,11 @@ class Trainer:
         if batch > n:
             self.notices.append(f"Batch size {batch} is larger than the {n} training points; using {n} (full batch).")
         self.batch_size = max(1, min(batch, n))
+
+    def _fresh_optimizer_state(self, train: TrainSpec) -> OptimizerState:
+        numel = sum(p.numel() for p in self.model.parameters())
+        initial = optimizers.get(train.optimizer).values(train).get("initial_accumulator", 0.0)
+        return batched.fresh_optimizer_state(train.optimizer, numel, self.device, initial)
 
     def reinitialize(self) -> None:
         """New random initial weights (and back to epoch 0)."""
@@ -205,11 +216,9 @@ class Trainer:
             old.rho,
         ):
             self.lr = new.lr
-            self.optimizer = make_optimizer(self.model.parameters(), new, self.lr)
+            self.optimizer_state = self._fresh_optimizer_state(new)
         elif new.lr != old.lr:
             self.lr = new.lr
-            for group in self.optimizer.param_groups:
-                group["lr"] = new.lr
         self.model.dropout.rate = spec.model.dropout
         callback_fields = [f for f in TrainSpec.__dataclass_fields__ if f.startswith(("early", "restore", "reduce"))]
         if any(getattr(old, f) != getattr(new, f) for f in callback_fields):
@@ -221,6 +230,7 @@ class Trainer:
         if new.batch_size != old.batch_size:
             n = len(self.x_train)
             self.batch_size = max(1, min(new.batch_size, n))
+            self.partial = None  # an epoch half done goes on with whole new batches: it starts again
 
     # -- training ----------------------------------------------------------------
 
@@ -232,129 +242,66 @@ class Trainer:
     def done(self) -> bool:
         return self.stop_reason is not None
 
-    def _snapshot(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+    @property
+    def wants_best_weights(self) -> bool:
+        """Early stopping keeps the best epoch's weights: the epoch must hand it a snapshot."""
+        return self.early_stopping is not None and self.early_stopping.restore_best_weights
 
-    def _divergence(self, train_loss: float, val_loss: float, worst_batch_loss: float) -> str | None:
+    def _divergence(self, got: EpochNumbers) -> str | None:
         """Why this epoch diverged, or None: non-finite numbers, an exploded loss or weight."""
-        if not (math.isfinite(train_loss) and math.isfinite(val_loss) and math.isfinite(worst_batch_loss)):
+        if not (math.isfinite(got.train_loss) and math.isfinite(got.val_loss) and math.isfinite(got.worst_batch_loss)):
             return "the loss became infinite or NaN"
-        largest = max(float(p.detach().abs().max()) for p in self.model.parameters())
-        if not math.isfinite(largest):
+        if not math.isfinite(got.largest_weight):
             return "a weight became infinite or NaN"
-        if worst_batch_loss > self._exploded_loss:
-            return f"a mini-batch loss exploded to {worst_batch_loss:.3g}"
-        if largest > EXPLODED_WEIGHT:
-            return f"a weight grew to {largest:.3g}"
+        if got.worst_batch_loss > self._exploded_loss:
+            return f"a mini-batch loss exploded to {got.worst_batch_loss:.3g}"
+        if got.largest_weight > EXPLODED_WEIGHT:
+            return f"a weight grew to {got.largest_weight:.3g}"
         return None
 
     def train(self, epochs: int = 1, max_seconds: float | None = None) -> list[EpochRecord]:
         """Train up to ``epochs`` more epochs (fewer if it stops or time runs out)."""
-        records: list[EpochRecord] = []
-        start = time.perf_counter()
-        for _ in range(epochs):
-            if self.done:
-                break
-            record = self._one_epoch()
-            if record is not None:
-                records.append(record)
-            if max_seconds is not None and time.perf_counter() - start >= max_seconds:
-                break
-        return records
+        before = len(self.history)
+        batched.train_together([self], epochs, max_seconds)
+        return self.history[before:]
 
     def run(self) -> Iterator[EpochRecord]:
         """Train until a stop reason, yielding each epoch."""
         while not self.done:
             yield from self.train(1)
 
-    def _one_epoch(self) -> EpochRecord | None:
-        t0 = time.perf_counter()
-        spec = self.spec
-        problem, loss_name = spec.model.problem, spec.model.loss
-        model, optimizer = self.model, self.optimizer
-        x, y = self.x_train, self.data.y_train
-        n = len(x)
-        full_eval = n <= FULL_EVAL_LIMIT
-        lr_used = self.lr
+    def finish_epoch(self, got: EpochNumbers, weights: dict[str, torch.Tensor] | None = None) -> str:
+        """Steps 4 and 5 of an epoch that ``playground.batched`` has trained and measured.
+
+        ``weights`` are this epoch's weights when early stopping keeps the best ones. Returns
+        "diverged" (the epoch is dropped; the caller restores the weights from before it),
+        "stopped" (the caller writes the weights back, then calls ``on_train_end``) or "go on".
+        """
         epoch = self.epoch + 1
-
-        # 1. Shuffle with our own generator (never the global RNG). Small sets are
-        # permuted whole (batches are then cheap views); large ones gather each batch.
-        perm = torch.randperm(n, generator=self._shuffle_gen, device=self.device)
-        gather_per_batch = x.numel() > 1_000_000
-        xs, ys = (x, y) if gather_per_batch else (x[perm], y[perm])
-
-        # 2. Mini-batch gradient descent: W <- W - lr * grad L(W), via torch.optim.
-        model.train()
-        l1, l2 = spec.train.l1, spec.train.l2
-        loss_sum = torch.zeros((), device=self.device)
-        worst_batch_loss = torch.zeros((), device=self.device)
-        correct_sum = torch.zeros((), device=self.device, dtype=torch.long)
-        bs = self.batch_size
-        params = list(model.parameters())
-        for i in range(0, n, bs):
-            if gather_per_batch:
-                idx = perm[i : i + bs]
-                xb, yb = x[idx], y[idx]
-            else:
-                xb, yb = xs[i : i + bs], ys[i : i + bs]
-            out = model(xb)
-            loss = loss_fn(out, yb, problem, loss_name)
-            penalty = weight_penalty(model, l1, l2)
-            total = loss if penalty is None else loss + penalty
-            for p in params:  # zero_grad(set_to_none=True) without the optimizer's profiler hooks
-                p.grad = None
-            total.backward()
-            optimizer.step()
-            worst_batch_loss = torch.maximum(worst_batch_loss, loss.detach())  # no sync per batch
-            if not full_eval:
-                loss_sum += loss.detach() * len(xb)
-                correct = correct_count(out.detach(), yb, problem)
-                if correct is not None:
-                    correct_sum += correct
-
-        # 3. Measure.
-        if full_eval:
-            train_loss, train_acc = self.evaluate_tensors(x, y)
-        else:
-            train_loss = float(loss_sum) / n
-            train_acc = float(correct_sum) / n if problem != "regression" else None
-        val_loss, val_acc = self.evaluate_tensors(self.x_val, self.data.y_val)
-
         # 4. Divergence: a non-finite or exploded loss or weight ends the run; keep the last good weights.
-        cause = self._divergence(train_loss, val_loss, float(worst_batch_loss))
+        cause = self._divergence(got)
         if cause is not None:
             self.divergence_cause = cause
-            self.model.load_state_dict(self._good_state)
             self.diverged_epoch = epoch
             self.stop_reason = STOP_DIVERGED
-            self.seconds += time.perf_counter() - t0
-            return None
-        self._good_state = self._snapshot()
-        record = EpochRecord(epoch, train_loss, val_loss, train_acc, val_acc, lr_used)
+            return "diverged"
+        record = EpochRecord(epoch, got.train_loss, got.val_loss, got.train_acc, got.val_acc, self.lr)
         self.history.append(record)
 
         # 5. Callbacks, in the lecture's order: EarlyStopping, then ReduceLROnPlateau.
-        if self.early_stopping is not None:
-            weights = self._good_state if self.early_stopping.restore_best_weights else None
-            if self.early_stopping.on_epoch_end(epoch - 1, val_loss, weights):
-                self.stop_reason = STOP_EARLY
+        if self.early_stopping is not None and self.early_stopping.on_epoch_end(epoch - 1, got.val_loss, weights):
+            self.stop_reason = STOP_EARLY
         if self.reduce_lr is not None:
-            new_lr = self.reduce_lr.on_epoch_end(epoch - 1, val_loss, self.lr)
+            new_lr = self.reduce_lr.on_epoch_end(epoch - 1, got.val_loss, self.lr)
             if new_lr != self.lr:
                 self.lr = new_lr
                 self.lr_drops.append(epoch)
-                for group in self.optimizer.param_groups:
-                    group["lr"] = new_lr
-        if self.stop_reason is None and epoch >= spec.train.epochs:
+        if self.stop_reason is None and epoch >= self.spec.train.epochs:
             self.stop_reason = STOP_MAX_EPOCHS
-        if self.stop_reason is not None:
-            self._on_train_end()
-        self.seconds += time.perf_counter() - t0
-        return record
+        return "go on" if self.stop_reason is None else "stopped"
 
-    def _on_train_end(self) -> None:
-        # Keras 3 restores the best weights at the end of training, stopped early or not.
+    def on_train_end(self) -> None:
+        """Keras 3 restores the best weights at the end of training, stopped early or not."""
         if self.early_stopping is not None:
             best = self.early_stopping.weights_to_restore()
             if best is not None:

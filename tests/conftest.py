@@ -23,6 +23,10 @@ MNIST_FILES = (
 )
 
 torch.set_num_threads(1)
+# Headless app tests (AppTest) run every page in this process, where a background thread would make
+# the epochs a run sees depend on timing: here each live frame runs the training service's round
+# itself. Real servers (the browser tests) keep the worker thread (tests/browser/conftest.py).
+os.environ.setdefault("PLAYGROUND_TRAINING_THREAD", "0")
 
 
 def mnist_available() -> bool:

@@ -2,7 +2,9 @@
 
 Everything per user lives in ``st.session_state``. Imported modules are shared by
 every session of the server, so a module-level mutable object (a dict, a list,
-a model) in ``playground/`` would leak between students; ``st.cache_resource``
+a model) in ``playground/`` would leak between students; the one exception is the
+training service (``playground.ui.live._server``), which reaches a session's trainer
+only through that session's handle; ``st.cache_resource``
 is shared too and may only hold read-only data. These tests fail when such a
 thing appears. (Page scripts under ``app_pages/`` are re-run per session, so
 their top-level names are per run, not shared.)
@@ -15,14 +17,13 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 
-#: Deliberately shared, holding no user data: the training-slot table (ids and times) and its lock,
-#: and the time the server last answered a click (one float, read by "clicks first").
-ALLOWED_MODULE_STATE = {
-    ("playground/ui/live.py", "_active"),
-    ("playground/ui/live.py", "_lock"),
-    ("playground/ui/live.py", "_last_click"),
-}
-MUTABLE_CALLS = {"dict", "list", "set", "defaultdict", "OrderedDict", "deque", "Lock", "RLock", "Trainer", "Generator"}
+#: The one sanctioned server-wide object: the training service with the frame scheduler
+#: (``playground.ui.live.LiveServer``). It hands each session an opaque handle to its own slot.
+ALLOWED_MODULE_STATE = {("playground/ui/live.py", "_server")}
+MUTABLE_CALLS = {
+    "dict", "list", "set", "defaultdict", "OrderedDict", "deque", "Lock", "RLock", "Trainer", "Generator",
+    "TrainingService", "LiveServer", "FrameScheduler", "Semaphore", "BoundedSemaphore", "Event",
+}  # fmt: skip
 
 
 def python_files(*folders: str) -> list[Path]:
@@ -178,3 +179,17 @@ def test_pages_keep_their_state_in_one_typed_object() -> None:
             if key not in ("spec", "notices", "state"):
                 loose.append(f"{path.relative_to(ROOT)}: {key}:")
     assert not loose, loose
+
+
+def test_the_training_service_is_the_one_server_wide_object() -> None:
+    """Exactly one module-level service object, in the live loop; nothing else in the app builds one."""
+    found = []
+    for path in [*python_files("playground", "app_pages"), ROOT / "app.py"]:
+        rel = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+                if name in ("TrainingService", "LiveServer"):
+                    found.append((rel, name))
+    assert sorted(found) == [("playground/ui/live.py", "LiveServer"), ("playground/ui/live.py", "TrainingService")]

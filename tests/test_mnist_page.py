@@ -84,9 +84,14 @@ def test_train_live_results_try_it_and_download(data_env: Path) -> None:
     assert trainer_of(at) is None
     assert any("Not trained yet" in c.value for c in at.caption)
     at.slider(key="epochs").set_value(1).run()
-    at.button(key="train").click().run()  # the fragment trains one epoch in this run
+    at.button(key="train").click().run()  # the service trains a slice of the epoch in each frame
     assert not at.exception, at.exception
     tr = trainer_of(at)
+    for _ in range(500):
+        if tr.done:
+            break
+        at.run()
+        assert not at.exception, at.exception
     assert tr.epoch == 1 and tr.done
     at.run()  # the finished run: results and try-it are drawn
     assert not at.exception, at.exception
@@ -109,9 +114,15 @@ def test_train_live_results_try_it_and_download(data_env: Path) -> None:
     assert abs(decode(probs["data"][0]["y"]).sum() - 100) < 0.1
     # The download button offers the model file.
     assert at.get("download_button")
-    # Train again after the end starts a fresh run from the same weights.
+    # Train again after the end starts a fresh run from the same weights: the same epoch again.
+    first = [r.to_dict() for r in tr.history]
     at.button(key="train").click().run()
-    assert trainer_of(at).epoch == 1
+    assert trainer_of(at) is tr and tr.epoch <= 1
+    for _ in range(500):
+        if tr.done:
+            break
+        at.run()
+    assert [r.to_dict() for r in tr.history] == first
     at.button(key="reset").click().run()
     assert trainer_of(at) is None and not at.exception
 
@@ -164,15 +175,24 @@ def test_stop_keeps_what_was_learned(data_env: Path) -> None:
     at = open_page({"epochs": "5", "hidden": "16"})
     at.button(key="train").click().run()
     assert page(at).running is True
+    for _ in range(500):  # frames, until the service has trained a whole epoch
+        if trainer_of(at).epoch >= 1:
+            break
+        at.run()
     at.button(key="stop").click().run()
     assert page(at).running is False
     tr = trainer_of(at)
     assert tr.epoch >= 1 and not tr.done
     assert page(at).results.epoch == tr.epoch  # results of the weights it has
     assert any(b.label == "Continue" for b in at.button)
-    before = tr.epoch
+    before, first_epochs = tr.epoch, [r.to_dict() for r in tr.history]
     at.button(key="train").click().run()
+    for _ in range(500):
+        if tr.epoch > before:
+            break
+        at.run()
     assert trainer_of(at) is tr and tr.epoch == before + 1  # continues, not restarts
+    assert [r.to_dict() for r in tr.history[:before]] == first_epochs
     assert not at.exception
 
 

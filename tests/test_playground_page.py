@@ -23,6 +23,7 @@ from playground import datasets
 from playground.lessons import network
 from playground.lessons.network import DEFAULT, CustomPoints, fit_to_page, make_trainer, rebuild_key
 from playground.presets import presets_for
+from playground.service import SlotHandle
 from playground.spec import Spec
 from playground.trainer import Trainer
 from playground.ui import live
@@ -278,15 +279,16 @@ def test_optimizer_details_follow_the_optimizer() -> None:
     assert all(w.key != "pg_momentum" for w in at.number_input)  # plain SGD has no settings of its own
     at.selectbox(key="pg_optimizer").set_value("momentum").run()
     at.number_input(key="pg_momentum").set_value(0.5).run()
-    assert at.session_state["state:playground"].trainer.optimizer.param_groups[0]["momentum"] == 0.5
+    trainer = at.session_state["state:playground"].trainer
+    assert trainer.spec.train.momentum == 0.5 and trainer.optimizer_state.name == "momentum"
     at.selectbox(key="pg_optimizer").set_value("rmsprop").run()
     at.number_input(key="pg_rho").set_value(0.8).run()
     at.selectbox(key="pg_optimizer").set_value("adam").run()
     at.number_input(key="pg_beta1").set_value(0.8).run()
     at.number_input(key="pg_beta2").set_value(0.99).run()
     at.number_input(key="pg_epsilon").set_value(1e-5).run()
-    group = at.session_state["state:playground"].trainer.optimizer.param_groups[0]
-    assert group["betas"] == (0.8, 0.99) and group["eps"] == 1e-5
+    train = at.session_state["state:playground"].trainer.spec.train
+    assert (train.beta1, train.beta2, train.epsilon) == (0.8, 0.99, 1e-5)
     assert at.query_params["rho"] == "0.8" and at.query_params["beta1"] == "0.8"
     trains(at)
 
@@ -381,19 +383,20 @@ def test_while_training_the_page_redraws_little_and_says_so_on_a_busy_server() -
     at.run()  # a full page run (AppTest has no timer frames): the diagram is the snapshot, not redrawn
     assert at.session_state["state:playground"].network_snapshot is drawn
     assert not any("share this server" in c.value for c in at.caption)
-    others = [f"other{i}" for i in range(29)]
-    live._active.update({o: time.monotonic() for o in others})
+    service = live.server().service
+    others = [SlotHandle() for _ in range(29)]
+    for other in others:
+        service.play(other, Trainer(Spec()))
     try:
         at.run()
         assert not at.exception, at.exception
         busy = [c.value for c in at.caption if "share this server" in c.value]
         assert any("curves appear at the diagram's next refresh" in c.value for c in at.caption)
-        assert busy and "30 trainings" in busy[0] and f"refresh every {live._ideal_interval(1.0):.0f} s" in busy[0], (
-            busy
-        )
+        every = live.server().scheduler.ideal_interval(1.0)
+        assert busy and "30 trainings" in busy[0] and f"refresh every {every:.0f} s" in busy[0], busy
     finally:
-        for o in others:
-            live._active.pop(o, None)
+        for other in others:
+            service.pause(other)
     at.button(key="pg_pause").click().run()
     assert not at.exception and not at.session_state["state:playground"].running
     assert at.button(key="pg_play").label == "Play"

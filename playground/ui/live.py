@@ -1,167 +1,295 @@
-"""Server-wide limits on live training, so one small server can host a class.
+"""The one live loop of every page that trains: ``LiveRun``, and the server's frame scheduler.
 
-This is the one piece of deliberately shared state: a table of which sessions
-are training right now (session id -> time of its last frame), guarded by a
-lock. It holds no user data, only ids and timestamps. A session that has not
-asked for a frame for ``STALE_SECONDS`` (its browser went away, or it paused)
-no longer counts. When ``MAX_ACTIVE`` sessions are training, the next one is
-told it is queued and retries on its next frame.
+A page that trains live keeps one ``LiveRun`` in its page state and goes through it for
+everything: Play, Pause, Step, Reset, and each live frame (``LiveRun.frame``), which tells the
+server's training service that this browser still watches. The service
+(``playground.service``) trains every playing session's network in a background thread, stacked
+with the others of the same shape; a frame only draws what has been trained.
+
+The one sanctioned server-wide object is ``server()``: the training service and the
+``FrameScheduler``, which decides how often each session's live frames come (a training alone at
+its page's pace, a class sharing a budget of frames), lets at most a few frames compute at once,
+and lets clicks go first. It holds no user data of its own: the service holds a reference to a
+playing session's trainer, behind that session's handle. The scheduler takes its clock and its
+settings (``SchedulerSettings``) as arguments, so its tests need no patching.
+
+What stays per session (in the session's state, through ``state``): the ``LiveRun`` in the page's
+state, and the intervals its fragments' timers run at.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import streamlit as st
 
+from playground.service import ServiceSettings, SlotHandle, TrainingService
+from playground.trainer import Trainer
 from playground.ui import state
 
-MAX_ACTIVE = int(os.environ.get("PLAYGROUND_MAX_TRAININGS", "8"))
-STALE_SECONDS = 10.0
-#: Per-session cap on live training time (seconds of frames spent training), so one
-#: forgotten tab cannot hold a slot all day. Reset, or a new run, starts a new budget.
-SESSION_TRAIN_SECONDS = float(os.environ.get("PLAYGROUND_SESSION_TRAIN_SECONDS", "900"))
-#: Per-session cap on wall time spent training per frame (keeps pages responsive).
-FRAME_BUDGET_SECONDS = 0.08
-#: All live trainings on this server together train at most this many cores' worth of time. A
-#: Streamlit server is one Python process and small networks train mostly under the GIL, so the
-#: whole server has about one core: training beyond half of it starves every other user's page
-#: reruns and frames (a student pressing Play would wait seconds to see anything).
-TRAINING_CORES = float(os.environ.get("PLAYGROUND_TRAINING_CORES", "0.5"))
+
+def _env(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """How a server paces its live frames (environment variables override the defaults)."""
+
+    #: All live trainings together get about this many frames a second of a page's fast view
+    #: (``reference_interval`` apart when alone), its slower views in proportion. A training alone
+    #: keeps its page's pace. A frame costs the server 10-30 ms and every browser a redraw.
+    server_frames_per_second: float = 5.0
+    #: The fast views' pace, the unit of ``server_frames_per_second``.
+    reference_interval: float = 0.1
+    #: Timer frames compute at most this many at a time; the others wait their turn off the GIL.
+    #: A click (a full page run) never waits for a turn.
+    frames_at_once: int = 2
+    #: A frame that has waited this long computes anyway (a guard against a frame that never ends).
+    frame_wait_seconds: float = 5.0
+    #: Clicks first: for this long after any session's page answers a click, other sessions' timer
+    #: frames wait (at most this long), so the answer is computed and sent ahead of animation frames.
+    click_first_seconds: float = 1.0
+    #: While clicks keep coming (one within this many seconds: a class pressing Play together), the
+    #: fast views' frames (base interval under ``rush_views_below``) come ``rush_slowdown`` times
+    #: rarer, and the costly views skip every other frame.
+    rush_seconds: float = 3.0
+    rush_slowdown: float = 2.5
+    rush_views_below: float = 1.0
+    #: Per-session cap on live training (seconds of watched training), so a forgotten tab cannot
+    #: hold a slot all day; Reset, or pausing, starts a new budget.
+    session_train_seconds: float = 900.0
+
+    @classmethod
+    def from_environment(cls) -> SchedulerSettings:
+        b = cls()
+        return cls(
+            server_frames_per_second=_env("PLAYGROUND_SERVER_FRAMES", b.server_frames_per_second),
+            reference_interval=b.reference_interval,
+            frames_at_once=max(1, int(_env("PLAYGROUND_FRAMES_AT_ONCE", b.frames_at_once))),
+            frame_wait_seconds=b.frame_wait_seconds,
+            click_first_seconds=_env("PLAYGROUND_CLICK_FIRST_SECONDS", b.click_first_seconds),
+            rush_seconds=_env("PLAYGROUND_RUSH_SECONDS", b.rush_seconds),
+            rush_slowdown=_env("PLAYGROUND_RUSH_SLOWDOWN", b.rush_slowdown),
+            rush_views_below=b.rush_views_below,
+            session_train_seconds=_env("PLAYGROUND_SESSION_TRAIN_SECONDS", b.session_train_seconds),
+        )
+
+
+class FrameScheduler:
+    """Paces every session's live frames on one server: intervals, turns, clicks first, the rush.
+
+    ``active_count`` says how many sessions train now (the training service's count).
+    """
+
+    def __init__(
+        self,
+        settings: SchedulerSettings,
+        active_count: Callable[[], int],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._active_count = active_count
+        self._clock = clock
+        self._sleep = sleep
+        self._turns = threading.BoundedSemaphore(max(1, settings.frames_at_once))
+        self._last_click = -math.inf
+
+    def ideal_interval(self, base_seconds: float) -> float:
+        """``base_seconds`` alone; with others, stretched so the server draws its frame budget in all."""
+        active = self._active_count()
+        if active <= 1:
+            return base_seconds
+        budget = self.settings.server_frames_per_second
+        if base_seconds < self.settings.rush_views_below and self.in_rush():
+            budget /= self.settings.rush_slowdown
+        return base_seconds * max(1.0, active / (budget * self.settings.reference_interval))
+
+    def in_rush(self) -> bool:
+        """True while clicks keep coming on a shared server: some page answered one within ``rush_seconds``."""
+        return self._active_count() > 1 and self._clock() - self._last_click < self.settings.rush_seconds
+
+    def note_click(self) -> None:
+        """A page is answering a person (a full page run, or the views a click redraws)."""
+        self._last_click = self._clock()
+
+    @contextlib.contextmanager
+    def timer_turn(self) -> Iterator[None]:
+        """Hold one of the ``frames_at_once`` turns while a timer frame computes, after clicks first."""
+        wait_until = self._clock() + self.settings.click_first_seconds
+        while self._active_count() > 1:
+            quiet = self._last_click + self.settings.click_first_seconds - self._clock()
+            left = wait_until - self._clock()
+            if quiet <= 0 or left <= 0:
+                break
+            self._sleep(min(quiet, left))
+        got = self._turns.acquire(timeout=self.settings.frame_wait_seconds)
+        try:
+            yield
+        finally:
+            if got:
+                self._turns.release()
+
+    def costly_due(self, skipped_last: bool) -> bool:
+        """Should a costly view draw afresh in this timer frame? In a rush, every other frame is skipped."""
+        return not (self.in_rush() and not skipped_last)
+
+
+class LiveServer:
+    """The one server-wide object: the training service and the frame scheduler."""
+
+    def __init__(
+        self,
+        service_settings: ServiceSettings,
+        scheduler_settings: SchedulerSettings,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.service = TrainingService(service_settings, clock=clock)
+        self.scheduler = FrameScheduler(scheduler_settings, self.service.active_count, clock=clock)
+
 
 # Every user's script runs in its own thread of one process, all sharing the GIL. With the default
 # 5 ms switch interval a thread waiting for the GIL (the web server's event loop, a user's new
-# script run) waits about 5 ms per busy thread: seconds with a class training at once. 1 ms keeps
-# the server answering. Process-wide server tuning, set once when the first live page loads.
-sys.setswitchinterval(float(os.environ.get("PLAYGROUND_SWITCH_INTERVAL", "0.001")))
+# script run, the training service) waits about 5 ms per busy thread. 1 ms keeps the server answering.
+sys.setswitchinterval(_env("PLAYGROUND_SWITCH_INTERVAL", 0.001))
 
-_lock = threading.Lock()
-_active: dict[str, float] = {}
-
-#: Live frames (a fragment's timer runs) compute at most this many at a time on the server; the
-#: others wait their turn off the GIL. Thirty frames at once would each get a thirtieth of the one
-#: core and all finish late; taking turns, each finishes quickly, and a click (a full page run, which
-#: never waits here) competes with at most this many threads instead of thirty.
-FRAMES_AT_ONCE = int(os.environ.get("PLAYGROUND_FRAMES_AT_ONCE", "2"))
-#: A frame that has waited this long computes anyway (a guard against a frame that never ends).
-FRAME_WAIT_SECONDS = 5.0
-_frame_turns = threading.BoundedSemaphore(max(1, FRAMES_AT_ONCE))
-#: Clicks first: for this long after any session's page answers a click (Play, a setting, a page
-#: opening), other sessions' timer frames wait before computing (at most this long), so the answer
-#: is computed, sent and drawn ahead of the animation frames. Server-wide, like the turns: a
-#: timestamp, no user data.
-CLICK_FIRST_SECONDS = float(os.environ.get("PLAYGROUND_CLICK_FIRST_SECONDS", "1.0"))
-#: While clicks keep coming (one within this many seconds: a class pressing Play together), the fast
-#: views' frames (a base interval under ``RUSH_VIEWS_BELOW`` seconds: nine frames in ten) come
-#: ``RUSH_SLOWDOWN`` times rarer, each training as many epochs (``train_seconds``), so every answer
-#: to a click is drawn promptly. Each view takes its pace back at its next frame after the rush; the
-#: slow views (the diagram, once a minute on a busy server) keep theirs, or they would wait minutes,
-#: and skip every other frame instead (``costly_frame_due``).
-RUSH_SECONDS = float(os.environ.get("PLAYGROUND_RUSH_SECONDS", "3.0"))
-RUSH_SLOWDOWN = float(os.environ.get("PLAYGROUND_RUSH_SLOWDOWN", "2.5"))
-RUSH_VIEWS_BELOW = 1.0
-_last_click = [float("-inf")]
+#: The server-wide object (the house rules allow this one): created with the first live page.
+_server = LiveServer(ServiceSettings.from_environment(), SchedulerSettings.from_environment())
 
 
-def session_id() -> str:
-    """This browser session's id (stable across reruns)."""
-    ctx = st.runtime.scriptrunner.get_script_run_ctx()
-    return ctx.session_id if ctx is not None else "bare"
+def server() -> LiveServer:
+    """This server process's training service and frame scheduler."""
+    return _server
 
 
-def acquire(owner: str | None = None, now: float | None = None) -> bool:
-    """Claim (or keep) a training slot for this frame; False means 'queued' or 'budget spent'."""
-    owner = owner or session_id()
-    now = time.monotonic() if now is None else now
-    if not _within_session_budget(now):
-        release(owner, keep_budget=True)
-        return False
-    with _lock:
-        for sid, seen in list(_active.items()):
-            if now - seen > STALE_SECONDS:
-                del _active[sid]
-        granted = owner in _active or len(_active) < MAX_ACTIVE
-        if granted:
-            _active[owner] = now
-    if granted:
-        return True
-    state.put(_REASON_KEY, "queued")
-    return False
+def active_count() -> int:
+    """How many sessions train on this server now."""
+    return _server.service.active_count()
 
 
-def release(owner: str | None = None, keep_budget: bool = False) -> None:
-    """Give the slot back (on Pause, Reset or the end of a run).
+# -- one page's live training ------------------------------------------------------------------------
 
-    A user who pauses is present, so the session's time budget starts afresh.
+
+@dataclass
+class LiveRun:
+    """One page's live training, kept in the page's state: Play is on or off, and its slot's handle.
+
+    Every live page goes through it: ``play``, ``pause``, ``step``, ``reset`` and, in each live
+    frame, ``frame``. ``epochs_per_frame`` makes a page's network train that many epochs per
+    frame, for the eye (the perceptron: one), instead of as fast as the server allows.
     """
-    owner = owner or session_id()
-    with _lock:
-        _active.pop(owner, None)
-    if not keep_budget:
-        new_budget()
+
+    handle: SlotHandle = field(default_factory=SlotHandle)
+    running: bool = False
+    epochs_per_frame: int | None = None
+    #: Why the last frame did not train: "queued" (the server is full) or "budget" (this session's time).
+    refusal: str | None = None
+    #: Seconds of watched training since Play or Reset, and when the last frame came.
+    trained_seconds: float = 0.0
+    last_frame: float | None = None
+
+    def play(self, trainer: Trainer, first_seconds: float = 0.0) -> None:
+        """Play: train from now on; the first ``first_seconds`` of epochs right away, for the answer to the click."""
+        if trainer.done:
+            return
+        self.running = True
+        self.trained_seconds, self.last_frame = 0.0, None
+        if first_seconds > 0:
+            _server.service.step(self.handle, trainer, 10_000, max_seconds=first_seconds)
+        # The page's live view, drawn in the run that answers the click, takes the first frame.
+
+    def pause(self) -> None:
+        """Pause: the slot is freed; the trainer keeps its weights, optimizer state and generators."""
+        self.running = False
+        self.refusal = None
+        _server.service.pause(self.handle)
+
+    def step(self, trainer: Trainer, epochs: int = 1, max_seconds: float | None = None) -> None:
+        """Step: pause, then train ``epochs`` epochs now (at most ``max_seconds``) with the same engine."""
+        self.pause()
+        if not trainer.done:
+            _server.service.step(self.handle, trainer, epochs, max_seconds)
+
+    def reset(self, trainer: Trainer, new_weights: bool = False) -> None:
+        """Reset (the same initial weights) or Reinitialize (new ones): paused at epoch 0."""
+        self.pause()
+        self.trained_seconds, self.last_frame = 0.0, None
+        with self.reading():
+            if new_weights:
+                trainer.reinitialize()
+            else:
+                trainer.reset()
+
+    def frame(self, trainer: Trainer) -> bool:
+        """In a live frame while running: keep this session's network training. False: queued or over budget.
+
+        The frame draws what has been trained since the last one; it stops Play when the trainer has
+        stopped (its epochs, early stopping, divergence).
+        """
+        if not self.running:
+            return False
+        if trainer.done:
+            self.pause()
+            return False
+        now = time.monotonic()
+        if self.last_frame is not None:
+            self.trained_seconds += min(max(now - self.last_frame, 0.0), 1.0)
+        self.last_frame = now
+        if self.trained_seconds > _server.scheduler.settings.session_train_seconds:
+            _server.service.pause(self.handle)
+            self.refusal = "budget"
+            return False
+        if not _server.service.play(self.handle, trainer, self.epochs_per_frame):
+            self.refusal = "queued"
+            return False
+        self.refusal = None
+        _server.service.serve_frame(self.handle)
+        return True
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Around reading or changing the trainer (drawing, a live setting): no epoch is half done meanwhile."""
+        return _server.service.reading(self.handle)
+
+    def message(self) -> str:
+        """Why the last frame did not train, for the page."""
+        if self.refusal == "budget":
+            minutes = _server.scheduler.settings.session_train_seconds / 60
+            return (
+                f"This session has trained for {minutes:.0f} minutes, the limit on this shared server. "
+                "Press Reset (or Pause and Play) to train again."
+            )
+        return (
+            f"{_server.service.settings.max_trainings} trainings are running on this server right now. "
+            "Yours is queued and starts by itself as soon as one of them pauses or finishes."
+        )
 
 
-#: All live trainings on this server together get about this many frames a second (of a page's
-#: fast view, 0.1 s apart when alone; its slower views in proportion). A training alone keeps
-#: its page's own pace. A frame costs the server 20-30 ms and every browser a redraw of its page
-#: (60-200 ms): with a class training at once, more frames only queue up, and a student who
-#: presses Play waits behind them.
-SERVER_FRAMES_PER_SECOND = float(os.environ.get("PLAYGROUND_SERVER_FRAMES", "5"))
-#: The fast views' pace, the unit of SERVER_FRAMES_PER_SECOND.
-REFERENCE_INTERVAL = 0.1
-
+# -- the live fragments' pace (per session: the intervals its timers run at) ---------------------------
 
 _INTERVALS_KEY = "live:intervals"
 _RETUNED_KEY = "live:retuned_at"
-
-
-def _ideal_interval(base_seconds: float) -> float:
-    """``base_seconds`` alone; with others, stretched so the server draws SERVER_FRAMES_PER_SECOND in all."""
-    active = active_count()
-    if active <= 1:
-        return base_seconds
-    budget = SERVER_FRAMES_PER_SECOND
-    if base_seconds < RUSH_VIEWS_BELOW and in_rush():
-        budget /= RUSH_SLOWDOWN
-    return base_seconds * max(1.0, active / (budget * REFERENCE_INTERVAL))
-
-
-def in_rush() -> bool:
-    """True while clicks keep coming on a shared server: some page answered one within ``RUSH_SECONDS``."""
-    return active_count() > 1 and time.monotonic() - _last_click[0] < RUSH_SECONDS
-
-
 _SKIPPED_KEY = "live:skipped_in_rush"
-
-
-def costly_frame_due() -> bool:
-    """For a costly view (the network diagram) in its live fragment: draw it afresh in this run?
-
-    True in timer frames, except while clicks keep coming (``in_rush``): then every other frame
-    is skipped and the view draws its last picture again (identical, so browsers redraw nothing),
-    so other students' answers go first, while the view still refreshes if the clicks never stop.
-    False outside timer frames (a click's answer draws the last picture too).
-    """
-    if not in_timer_frame():
-        return False
-    skip = in_rush() and not state.get(_SKIPPED_KEY, lambda: False)
-    state.put(_SKIPPED_KEY, skip)
-    return not skip
+_INLINE_KEY = "live:inline_views"
 
 
 def frame_interval(base_seconds: float) -> float:
     """Seconds between live frames for this page: ``base_seconds``, stretched when many sessions train.
 
-    For a fragment's ``run_every`` when the page script runs; the value is
-    remembered, and ``keep_pace`` changes it from inside the fragment when the
-    server has become busier or quieter since.
+    For a fragment's ``run_every`` when the page script runs; the value is remembered, and
+    ``keep_pace`` changes it from inside the fragment when the server has become busier or quieter.
     """
-    interval = _ideal_interval(base_seconds)
+    interval = _server.scheduler.ideal_interval(base_seconds)
     used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
     used[base_seconds] = interval
     return interval
@@ -176,14 +304,13 @@ def interval_in_use(base_seconds: float) -> float:
 def keep_pace(base_seconds: float) -> None:
     """Inside a live fragment: follow the server's load, ``frame_interval(base_seconds)`` apart.
 
-    When the ideal interval is more than 25 % away from the one in use, the
-    fragment asks the browser for the new pace with the message Streamlit itself
-    sends for ``run_every``; only the fragment's own timer changes, nothing is
-    redrawn. (A full page rerun, the fallback, costs every browser a redraw of
-    the whole page, which is what a busy server can least afford.)
+    When the ideal interval is more than 25 % away from the one in use, the fragment asks the
+    browser for the new pace with the message Streamlit itself sends for ``run_every``: only the
+    fragment's own timer changes, nothing is redrawn. (A full page rerun, the fallback, costs every
+    browser a redraw of the whole page.)
     """
     used: dict[float, float] = state.get(_INTERVALS_KEY, dict)
-    current, ideal = used.get(base_seconds), _ideal_interval(base_seconds)
+    current, ideal = used.get(base_seconds), _server.scheduler.ideal_interval(base_seconds)
     if current is None or abs(ideal / current - 1.0) <= 0.25:
         return
     if _set_fragment_interval(ideal):
@@ -195,14 +322,11 @@ def keep_pace(base_seconds: float) -> None:
         st.rerun(scope="app")
 
 
-_INLINE_KEY = "live:inline_views"
-
-
 def in_timer_frame() -> bool:
     """True while a fragment re-runs on its own (its timer or its own widget).
 
-    False in a full page run, and for live views that an enclosing fragment
-    draws as part of its own run (``views_answer_a_click``): both answer a click.
+    False in a full page run, and for live views that an enclosing fragment draws as part of its
+    own run (``views_answer_a_click``): both answer a click.
     """
     ctx = st.runtime.scriptrunner.get_script_run_ctx()
     return bool(ctx is not None and ctx.fragment_ids_this_run) and not state.get(_INLINE_KEY, lambda: False)
@@ -223,27 +347,28 @@ def views_answer_a_click() -> Iterator[None]:
 
 @contextlib.contextmanager
 def frame_turn() -> Iterator[None]:
-    """Hold one of the server's ``FRAMES_AT_ONCE`` turns while a timer frame computes.
-
-    Full page runs and the views a click redraws pass straight through: they answer a person, and
-    for ``CLICK_FIRST_SECONDS`` after that, timer frames wait (when other sessions train; all of
-    it within ``FRAME_WAIT_SECONDS``).
-    """
+    """Around a live view's drawing: a timer frame takes a turn (after clicks first); a click goes straight on."""
     if not in_timer_frame():
-        _last_click[0] = time.monotonic()
+        _server.scheduler.note_click()
         yield
         return
-    start = time.monotonic()
-    while active_count() > 1 and (quiet := _last_click[0] + CLICK_FIRST_SECONDS - time.monotonic()) > 0:
-        time.sleep(max(0.0, min(quiet, start + CLICK_FIRST_SECONDS - time.monotonic())))
-        if time.monotonic() >= start + CLICK_FIRST_SECONDS:
-            break
-    got = _frame_turns.acquire(timeout=FRAME_WAIT_SECONDS)
-    try:
+    with _server.scheduler.timer_turn():
         yield
-    finally:
-        if got:
-            _frame_turns.release()
+
+
+def costly_frame_due() -> bool:
+    """For a costly view (the network diagram) in its live fragment: draw it afresh in this run?
+
+    True in timer frames, except while clicks keep coming: then every other frame is skipped and
+    the view draws its last picture again (identical, so browsers redraw nothing). False outside
+    timer frames (a click's answer draws the last picture too).
+    """
+    if not in_timer_frame():
+        return False
+    skipped_last = bool(state.get(_SKIPPED_KEY, lambda: False))
+    due = _server.scheduler.costly_due(skipped_last)
+    state.put(_SKIPPED_KEY, not due)
+    return due
 
 
 def _set_fragment_interval(seconds: float) -> bool:
@@ -263,60 +388,3 @@ def _set_fragment_interval(seconds: float) -> bool:
     msg.auto_rerun.fragment_id = fragment_id
     ctx.enqueue(msg)
     return True
-
-
-def train_seconds(base_seconds: float, wanted: float = FRAME_BUDGET_SECONDS) -> float:
-    """Seconds one frame of a live fragment (``base_seconds`` apart) may train.
-
-    ``wanted``, within this session's fair share of ``TRAINING_CORES``: a frame
-    comes every ``frame_interval(base_seconds)`` seconds, and the active sessions
-    split the training time between them. A session training alone keeps ``wanted``.
-    """
-    active = active_count()
-    if active <= 1:
-        return wanted
-    return min(wanted, TRAINING_CORES * _ideal_interval(base_seconds) / active)
-
-
-def active_count() -> int:
-    with _lock:
-        return len(_active)
-
-
-_BUDGET_KEY = "live:train_seconds"
-_LAST_KEY = "live:last_frame"
-_REASON_KEY = "live:refusal"
-
-
-def _within_session_budget(now: float) -> bool:
-    """Count this session's training time (gaps between frames, at most 1 s each)."""
-    last = state.get(_LAST_KEY, lambda: None)
-    spent = float(state.get(_BUDGET_KEY, lambda: 0.0))
-    if last is not None:
-        spent += min(max(now - last, 0.0), 1.0)
-    state.put(_LAST_KEY, now)
-    state.put(_BUDGET_KEY, spent)
-    if spent > SESSION_TRAIN_SECONDS:
-        state.put(_REASON_KEY, "budget")
-        return False
-    return True
-
-
-def new_budget() -> None:
-    """A fresh training budget for this session (call on Reset or a new run)."""
-    state.put(_BUDGET_KEY, 0.0)
-    state.put(_LAST_KEY, None)
-
-
-def queued_message() -> str:
-    """Why this frame did not train: the server is full, or this session's budget is spent."""
-    if state.get(_REASON_KEY, lambda: "queued") == "budget":
-        minutes = SESSION_TRAIN_SECONDS / 60
-        return (
-            f"This session has trained for {minutes:.0f} minutes, the limit on this shared server. "
-            "Press Reset (or start a new run) to train again."
-        )
-    return (
-        f"{MAX_ACTIVE} trainings are running on this server right now. "
-        "Yours is queued and starts by itself as soon as one of them pauses or finishes."
-    )

@@ -14,7 +14,7 @@ figures from the pure builders in ``charts.mnist``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import streamlit as st
@@ -32,7 +32,8 @@ from playground.ui.controls import draw_controls
 
 #: The page's data for a spec: views of the images it caches once per server.
 DataFor = Callable[[Spec], Dataset]
-#: Seconds between live frames; each frame trains one epoch.
+#: Seconds between live frames on a quiet server (``live.frame_interval`` stretches it when busy).
+#: The server's training service trains in the background, a slice of an epoch at a time.
 FRAME_SECONDS = 0.25
 
 
@@ -42,12 +43,17 @@ class MnistState:
 
     #: The network in training, or loaded from a file; None until Train (or after Reset, or a new architecture).
     trainer: Trainer | None = None
-    #: Whether Train is on: the live view trains one epoch per frame.
-    running: bool = False
+    #: The live training: Train on or off, and this session's slot in the server's training service.
+    run: live.LiveRun = field(default_factory=live.LiveRun)
     #: The test results of the trainer's weights at ``results.epoch``; evaluated again when the epoch moves.
     results: mt.Results | None = None
     #: What the last upload did: "Loaded ..." or why the file was refused ("" before any upload).
     upload_message: str = ""
+
+    @property
+    def running(self) -> bool:
+        """Whether Train is on (the service trains this session's network)."""
+        return self.run.running
 
 
 # -- the recipe and the trainer ---------------------------------------------------------------------
@@ -69,22 +75,23 @@ def follow_spec(ps: MnistState, spec: Spec) -> None:
     if tr is not None and mt.needs_new_trainer(tr.spec, spec):
         reset(ps)
     elif tr is not None and tr.spec != spec:
-        tr.update_training(spec)
+        with ps.run.reading():  # the service may be training it right now
+            tr.update_training(spec)
 
 
 def start_training(ps: MnistState, data_for: DataFor) -> None:
     """Train: a new trainer for a new network, again from the same initial weights after the end, else go on."""
     tr, spec = ps.trainer, state.page_spec(mt.PAGE, mt.DEFAULT_SPEC)
     if tr is None or mt.needs_new_trainer(tr.spec, spec):
-        ps.trainer = Trainer(spec, data=data_for(spec))
+        ps.run.pause()
+        tr = ps.trainer = Trainer(spec, data=data_for(spec))
     elif tr.done:
-        tr.reset()  # a finished run starts again from the same initial weights
-    ps.running = True
+        ps.run.reset(tr)  # a finished run starts again from the same initial weights
+    ps.run.play(tr)
 
 
 def stop(ps: MnistState) -> None:
-    ps.running = False
-    live.release()
+    ps.run.pause()
 
 
 def reset(ps: MnistState) -> None:
@@ -125,31 +132,39 @@ def buttons(ps: MnistState, data_for: DataFor) -> None:
 
 
 def training_view(ps: MnistState) -> None:
-    """The body of the live fragment: one epoch per frame while training, the progress and the curves."""
+    """The body of the live fragment: the progress and the curves of what the service has trained so far."""
+    with live.frame_turn():
+        _training_frame(ps)
+
+
+def _training_frame(ps: MnistState) -> None:
     tr = ps.trainer
     if ps.running and tr is not None:
-        if live.acquire():
-            tr.train(epochs=1)  # one epoch per frame (~1-3 s on one CPU thread): Stop acts within an epoch
-            if tr.done:
-                stop(ps)
-                st.rerun()
-        else:
-            st.info(live.queued_message(), icon=":material/hourglass_top:")
+        if ps.run.frame(tr):
+            live.keep_pace(FRAME_SECONDS)
+        elif ps.run.refusal is not None:
+            st.info(ps.run.message(), icon=":material/hourglass_top:")
+        if tr.done:
+            stop(ps)
+            st.rerun()
     if tr is None:
         st.caption(f"Not trained yet. Training will run on: {describe(resolve_device('auto'))}.")
         return
     epochs = tr.spec.train.epochs
-    last = tr.history[-1] if tr.history else None
+    with ps.run.reading():  # one epoch's numbers, never half of the next
+        history, partial = list(tr.history), tr.partial
+        within = 0.0 if partial is None else partial.next_start / len(tr.x_train)
+    last = history[-1] if history else None
     text = f"Epoch {tr.epoch} of at most {epochs}"
     if last is not None:
         text += f" · validation accuracy {100 * (last.val_acc or 0):.2f} % · lr {tr.lr:.2g}"
-    st.progress(min(tr.epoch / epochs, 1.0), text=text)
+    st.progress(min((tr.epoch + within) / epochs, 1.0), text=text)
     note = tr.status_text() if tr.history else "No epochs yet: these are the initial (or loaded) weights."
     if tr.history and not tr.done and not ps.running:
         note = "Stopped: Continue goes on from here, with everything learned so far."
     st.caption(f"Device: {describe(tr.device)} · {tr.seconds:.1f} s of training. {note}")
-    if tr.history:
-        h = tr.history
+    if history:
+        h = history
         figs = charts.training_figures(
             [r.epoch for r in h], [r.train_loss for r in h], [r.val_loss for r in h],
             [r.train_acc for r in h], [r.val_acc for r in h], [r.lr for r in h],

@@ -13,11 +13,9 @@ What it is not: the sidebar (``network_sidebar``) or the drawing (``network_view
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-from playground.ui import live, state
+from playground.ui import state
 from playground.ui.network_state import (
     VIEW_FLAGS,
     PlaygroundState,
@@ -31,10 +29,9 @@ from playground.ui.network_state import (
 
 #: Live frames come every 0.1 s on a quiet server (``live.frame_interval`` stretches it when busy).
 LIVE_FRAME_SECONDS = 0.1
-#: Each live frame trains for 60 % of the time since the last one, within these bounds: when the
-#: browser draws slowly, frames get rarer but the epochs per second hold up. Play trains for the
-#: lower bound before the page answers the click.
-TRAIN_SECONDS = (0.04, live.FRAME_BUDGET_SECONDS)
+#: Play trains this long before the page answers the click, so the answer already shows progress
+#: (the server's training service goes on from there, in the background).
+FIRST_SECONDS = 0.04
 
 
 def play(pg: PlaygroundState) -> None:
@@ -50,12 +47,9 @@ def play(pg: PlaygroundState) -> None:
             + ("" if found.stop_reason == "diverged" else " Press Reset, or raise 'Stop after (epochs)'."),
         )
     else:
-        pg.running = True
         # The first epochs train right away, so the page that answers the click already shows
-        # progress (on a busy server the first live frame may be a second or more away).
-        if live.acquire():
-            found.train(epochs=10_000, max_seconds=live.train_seconds(LIVE_FRAME_SECONDS, TRAIN_SECONDS[0]))
-            pg.last_tick = time.perf_counter()
+        # progress; the server's training service trains it from then on.
+        pg.run.play(found, FIRST_SECONDS)
         if found.done:
             stop(pg)
 
@@ -75,7 +69,7 @@ def step(pg: PlaygroundState) -> None:
     if found is not None and found.done:
         say(pg, found.status_text())
     elif found is not None:
-        found.train(1)
+        pg.run.step(found)
     if was_running:
         st.rerun()  # as Pause: only a full page run stops the live views' timers
 
@@ -87,10 +81,7 @@ def reset(pg: PlaygroundState, new_weights: bool = False) -> None:
     pg.message = None
     found = pg.trainer
     if found is not None:
-        if new_weights:
-            found.reinitialize()
-        else:
-            found.reset()
+        pg.run.reset(found, new_weights)
     if was_running:
         st.rerun()  # as Pause
 

@@ -64,10 +64,8 @@ class PlaygroundState:
     points: CustomPoints = field(default_factory=CustomPoints)
     #: The points' version the last full page run drew: a click since then redraws the whole page.
     points_drawn: int | None = None
-    #: Play is on: the live views have timers and train on every frame.
-    running: bool = False
-    #: When the last live frame trained (``time.perf_counter``): each frame trains for a share of the gap.
-    last_tick: float | None = None
+    #: The live training: Play on or off, and the handle to this session's slot in the server's training service.
+    run: live.LiveRun = field(default_factory=live.LiveRun)
     #: A message for the next run: a rejected value, a bad file, the epoch limit.
     message: str | None = None
     #: Play was pressed with no trainer: say why until there is data.
@@ -81,6 +79,11 @@ class PlaygroundState:
     curves_figs: dict[str, tuple[object, go.Figure]] = field(default_factory=dict)
     #: The network diagram's last drawing: (trainer key, figure, thinned history of the curves).
     network_snapshot: tuple[object, go.Figure, list[EpochRecord]] | None = None
+
+    @property
+    def running(self) -> bool:
+        """Play is on: the live views have timers, and the service trains this session's network."""
+        return self.run.running
 
 
 def read_link(pg: PlaygroundState) -> Spec:
@@ -132,14 +135,14 @@ def sync_trainer(pg: PlaygroundState, current: Spec) -> Trainer | None:
             pg.data_problem = str(exc)
         pg.trainer_key = wanted
     elif pg.trainer is not None and pg.trainer.spec != current:
-        pg.trainer.update_training(current)
+        with pg.run.reading():  # the service may be training it right now
+            pg.trainer.update_training(current)
     return pg.trainer
 
 
 def stop(pg: PlaygroundState) -> None:
     """Training off, and the server's training slot given back."""
-    pg.running = False
-    live.release()
+    pg.run.pause()
 
 
 def say(pg: PlaygroundState, message: str) -> None:

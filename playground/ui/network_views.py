@@ -14,7 +14,6 @@ What it is not: the widgets (``network_sidebar``, ``network_controls``) or the s
 from __future__ import annotations
 
 import functools
-import time
 
 import numpy as np
 import streamlit as st
@@ -114,23 +113,16 @@ def _boundary_frame(pg: PlaygroundState) -> None:
     for line in [tr.status_text(), *tr.notices]:
         if line:
             (st.error if tr.stop_reason == "diverged" else st.info)(line)
-    # Train after drawing: the elements above are already replaced, so Streamlit never shows them
-    # faded as stale while the epochs run; the next tick draws what this one trained.
     if pg.running:
-        _train_one_tick(pg, tr)
+        _keep_training(pg, tr)
 
 
-def _train_one_tick(pg: PlaygroundState, tr: Trainer) -> None:
-    """Train for a share of the time since the last frame (when the server lends a slot); stop at the end."""
-    if live.acquire():
+def _keep_training(pg: PlaygroundState, tr: Trainer) -> None:
+    """Tell the training service this browser still watches (it trains in the background); stop at the end."""
+    if pg.run.frame(tr):
         live.keep_pace(FRAME_SECONDS)
-        now = time.perf_counter()
-        since = now - (pg.last_tick if pg.last_tick is not None else now)
-        pg.last_tick = now
-        wanted = min(max(0.6 * since, controls.TRAIN_SECONDS[0]), controls.TRAIN_SECONDS[1])
-        tr.train(epochs=10_000, max_seconds=live.train_seconds(FRAME_SECONDS, wanted))
-    else:
-        st.info(live.queued_message(), icon=":material/hourglass_top:")
+    elif pg.run.refusal is not None:
+        st.info(pg.run.message(), icon=":material/hourglass_top:")
     if tr.done:
         stop(pg)
         st.rerun()
@@ -145,8 +137,10 @@ def boundary_chart(pg: PlaygroundState, spec: Spec, discretize: bool, show_val: 
     show_val = show_val or custom
     if tr is not None and pg.running:  # live frames: a picture, swapped in place (own points too)
         d = tr.data
+        with pg.run.reading():
+            values = tr.predict_grid(100)
         picture = charts_network.boundary_picture(
-            tr.predict_grid(100), spec.model.problem, d.x_train.cpu().numpy(), d.y_train.cpu().numpy(),
+            values, spec.model.problem, d.x_train.cpu().numpy(), d.y_train.cpu().numpy(),
             d.x_val.cpu().numpy() if show_val else None, d.y_val.cpu().numpy() if show_val else None,
             discretize=discretize,
         )  # fmt: skip
@@ -164,7 +158,8 @@ def boundary_chart(pg: PlaygroundState, spec: Spec, discretize: bool, show_val: 
                                      pts, labels, height=430)  # fmt: skip
     else:
         cache_key = (pg.trainer_key, discretize, show_val, custom)
-        values = tr.predict_grid(100)
+        with pg.run.reading():
+            values = tr.predict_grid(100)
         if pg.boundary_fig is not None and pg.boundary_fig[0] == cache_key and values.ndim == 2:
             fig = pg.boundary_fig[1]
             z = charts.finite(values)
@@ -224,10 +219,10 @@ def _network_frame(pg: PlaygroundState) -> None:
     if not pg.running or live.costly_frame_due() or snapshot is None or snapshot[0] != pg.trainer_key:
         labels = [FEATURE_LABELS[f] for f in current.data.features]
         res = 24 if sum(current.model.hidden) <= 48 else 16
-        fig = charts_network.network_figure(
-            tr.neuron_grids(res), tr.weights(), labels, current.model.activation, current.model.problem
-        )
-        snapshot = (pg.trainer_key, fig, tr.history[:: max(1, len(tr.history) // CURVE_POINTS)])
+        with pg.run.reading():  # one epoch's weights and pictures, never half of the next
+            grids, weights, history = tr.neuron_grids(res), tr.weights(), list(tr.history)
+        fig = charts_network.network_figure(grids, weights, labels, current.model.activation, current.model.problem)
+        snapshot = (pg.trainer_key, fig, history[:: max(1, len(history) // CURVE_POINTS)])
         pg.network_snapshot = snapshot
     _, fig, history = snapshot
     st.plotly_chart(fig, key="pgchart_network", config={"displayModeBar": False})

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -22,7 +23,7 @@ from playground.controls import Control
 from playground.lessons import overfitting as of
 from playground.lessons import overfitting_runs as ofr
 from playground.spec import Spec
-from playground.trainer import STOP_DIVERGED, Trainer
+from playground.trainer import STOP_DIVERGED, EpochRecord, Trainer
 from playground.ui import live, state
 from playground.ui.charts import base as charts
 from playground.ui.charts import overfitting as co
@@ -41,14 +42,19 @@ class OverfittingState:
 
     #: The live run; ``sync_trainer`` builds a new one (same data, same initial weights) when the spec changes.
     trainer: Trainer | None = None
-    #: Whether Play is on: the live view trains a few epochs per frame.
-    running: bool = False
+    #: The live training: Play on or off (the service trains a few epochs per frame), this session's slot.
+    run: live.LiveRun = field(default_factory=live.LiveRun)
     #: The finished runs kept to compare, oldest first (at most ``ofr.MAX_RUNS``).
     runs: list[ofr.RunRecord] = field(default_factory=list)
     #: (spec, epoch, stop reason) of the run kept last, so that a finished run is kept once.
     kept: tuple[Spec, int, str | None] | None = None
     #: The run names the overlay has offered: a newly kept run joins it, a run the user took out stays out.
     seen: list[str] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        """Whether Play is on."""
+        return self.run.running
 
 
 # -- the sidebar ------------------------------------------------------------------------------------
@@ -89,8 +95,7 @@ def keep_run(ps: OverfittingState, tr: Trainer) -> None:
 
 
 def stop(ps: OverfittingState) -> None:
-    ps.running = False
-    live.release()
+    ps.run.pause()
 
 
 def toggle_play(ps: OverfittingState) -> None:
@@ -100,21 +105,21 @@ def toggle_play(ps: OverfittingState) -> None:
         return
     tr = sync_trainer(ps)
     if tr.done:
-        tr.reset()
-    ps.running = True
+        ps.run.reset(tr)
+    ps.run.play(tr)
 
 
 def reset(ps: OverfittingState) -> None:
-    stop(ps)
-    sync_trainer(ps).reset()
+    ps.run.reset(sync_trainer(ps))
 
 
 def run_to_end(ps: OverfittingState) -> None:
     """Train the rest of the run now (up to 3 s; the rest goes on live)."""
     tr = sync_trainer(ps)
-    tr.train(epochs=tr.spec.train.epochs, max_seconds=3.0)
+    ps.run.step(tr, tr.spec.train.epochs, max_seconds=3.0)
     keep_run(ps, tr)
-    ps.running = not tr.done
+    if not tr.done:
+        ps.run.play(tr)
 
 
 def buttons(ps: OverfittingState) -> None:
@@ -144,21 +149,22 @@ def live_view(ps: OverfittingState) -> None:
 def live_frame(ps: OverfittingState) -> None:
     tr = sync_trainer(ps)
     if ps.running:
-        if live.acquire():
+        ps.run.epochs_per_frame = int(state.peek("speed", SPEED))  # the speed slider: epochs a frame
+        if ps.run.frame(tr):
             live.keep_pace(FRAME_SECONDS)
-            tr.train(epochs=int(state.peek("speed", SPEED)), max_seconds=live.train_seconds(FRAME_SECONDS))
-        else:
-            st.info(live.queued_message(), icon=":material/hourglass_top:")
+        elif ps.run.refusal is not None:
+            st.info(ps.run.message(), icon=":material/hourglass_top:")
         if tr.done:
             stop(ps)
             keep_run(ps, tr)
             st.rerun()
-    live_charts(tr)
+    with ps.run.reading():  # one epoch's numbers and weights, never half of the next
+        history, grid = list(tr.history), tr.predict_grid(GRID)
+    live_charts(tr, history, grid)
 
 
-def live_charts(tr: Trainer) -> None:
+def live_charts(tr: Trainer, h: list[EpochRecord], grid: np.ndarray) -> None:
     """The curves with the gap and markers, the words, and the current decision boundary."""
-    h = tr.history
     analysis = of.analyse(h, tr.restored_epoch)
     stop_epoch = tr.epoch if tr.stop_reason == "early_stopping" else None
     epochs = [r.epoch for r in h]
@@ -179,7 +185,7 @@ def live_charts(tr: Trainer) -> None:
         x = tr.data
         restored = f" · the restored weights of epoch {tr.restored_epoch}" if tr.restored_epoch else ""
         st.markdown(f"**Epoch {tr.epoch}**{restored}")
-        fig = charts.boundary_figure(axis, tr.predict_grid(GRID), tr.spec.model.problem, x.x_train.numpy(),
+        fig = charts.boundary_figure(axis, grid, tr.spec.model.problem, x.x_train.numpy(),
                                      x.y_train.numpy(), x.x_val.numpy(), x.y_val.numpy(), height=420)  # fmt: skip
         st.plotly_chart(fig, key="of_boundary", config={"displayModeBar": False})
         st.caption("Filled dots: training points; rings: validation points.")

@@ -23,7 +23,9 @@ from playground.ui.charts.perceptron import loss_figure, plane_figure
 
 PAGE = "perceptron"
 XOR_PRESET = "/playground?dataset=xor&hidden=4&activation=tanh&lr=0.03"
-FRAME_SECONDS = 0.2  # one live frame (one or a few epochs) every 0.2 s
+FRAME_SECONDS = 0.2  # one live frame every 0.2 s
+#: The perceptron learns slowly enough to watch: one epoch a frame, trained by the server's service.
+EPOCHS_PER_FRAME = 1
 TRAIN_DOMAIN = 6.0  # the data sets live in [-6, 6]²
 LR_CHOICES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, lesson.MAX_LR)
 #: Slider read-out: 4 significant digits, so a learned -0.0156 shows as -0.0156 (not "-0.0"), 3.5 as 3.5.
@@ -46,7 +48,13 @@ class PerceptronState:
     link_lr: float = field(default_factory=lambda: lesson.default_training_spec().train.lr)  # stays selectable
     neuron: lesson.Neuron = field(default_factory=lesson.Neuron)  # the sliders start from it on every visit
     trainer: Trainer | None = None  # built by ``sync_trainer``
-    running: bool = False  # Play pressed, not yet paused or finished
+    #: The live training (Play on or off, this session's slot in the training service), one epoch a frame.
+    run: live.LiveRun = field(default_factory=lambda: live.LiveRun(epochs_per_frame=EPOCHS_PER_FRAME))
+
+    @property
+    def running(self) -> bool:
+        """Play pressed, not yet paused or finished."""
+        return self.run.running
 
     def current_trainer(self) -> Trainer:
         """The trainer ``sync_trainer`` built: every button and live frame comes after it."""
@@ -131,25 +139,22 @@ def forward_pass(neuron: lesson.Neuron) -> None:
 
 
 def stop(ps: PerceptronState) -> None:
-    ps.running = False
-    live.release()
+    ps.run.pause()
 
 
 def play(ps: PerceptronState) -> None:
     trainer = ps.current_trainer()
     if trainer.done:
-        trainer.reset()
-    ps.running = True
+        ps.run.reset(trainer)
+    ps.run.play(trainer)
 
 
 def step(ps: PerceptronState) -> None:
-    stop(ps)
-    ps.current_trainer().train(epochs=1)
+    ps.run.step(ps.current_trainer())
 
 
 def reset(ps: PerceptronState) -> None:
-    stop(ps)
-    ps.current_trainer().reset()
+    ps.run.reset(ps.current_trainer())
 
 
 def use_trained(ps: PerceptronState) -> None:
@@ -193,7 +198,8 @@ def sync_trainer(ps: PerceptronState, spec: Spec) -> Trainer:
         stop(ps)
         ps.trainer = Trainer(spec, device="cpu")
     elif ps.trainer.spec != spec:
-        ps.trainer.update_training(spec)
+        with ps.run.reading():  # the service may be training it right now
+            ps.trainer.update_training(spec)
     return ps.trainer
 
 
@@ -253,16 +259,16 @@ def live_training(ps: PerceptronState, spec: Spec) -> None:
 def training_frame(ps: PerceptronState, spec: Spec) -> None:
     trainer = ps.current_trainer()
     if ps.running and not trainer.done:
-        if live.acquire():
+        if ps.run.frame(trainer):
             live.keep_pace(FRAME_SECONDS)
-            trainer.train(epochs=1, max_seconds=live.train_seconds(FRAME_SECONDS))
-        else:
-            st.info(live.queued_message(), icon=":material/hourglass_top:")
+        elif ps.run.refusal is not None:
+            st.info(ps.run.message(), icon=":material/hourglass_top:")
     if ps.running and trainer.done:
         stop(ps)
         st.rerun()  # a full rerun stops this fragment's timer
-    learned = lesson.trained_neuron(trainer.weights())
-    history = trainer.history
+    with ps.run.reading():  # one epoch's weights and history, never half of the next
+        learned = lesson.trained_neuron(trainer.weights())
+        history = list(trainer.history)
     last = history[-1] if history else None
     k1, k2, k3, k4 = st.columns(4)
     k1.metric("epoch", f"{trainer.epoch} / {spec.train.epochs}")

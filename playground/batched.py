@@ -1,0 +1,589 @@
+"""The one training epoch of the engine: many networks of one shape, stepped together.
+
+Every epoch the app trains runs here, for a single network (the command line, Step, a lesson)
+and for a whole class (``playground.service`` stacks the networks of every student whose
+network has the same shape). Tiny networks spend almost all their time in per-op overhead,
+so S networks stacked into one program cost about as much as one.
+
+How S networks become one program:
+
+* **Parameters.** Each network's weights and biases are laid out flat, ``[P]`` numbers; the
+  group holds ``theta`` of shape ``[S, P]``. Layer l's kernel is a view ``[S, in, out]`` of it and
+  its bias a view ``[S, 1, out]``, so z = b + x·W is one ``torch.baddbmm`` for all S networks.
+* **Loss.** Each network's mean loss (plus its own L1/L2 penalty) is computed per row, and the
+  S losses are summed before ``backward``: d(sum)/d(loss_s) = 1, so network s's gradient is
+  exactly the gradient of its own loss, untouched by the others.
+* **Optimizers.** torch.optim's update rules (SGD, momentum, RMSprop, AdaGrad, Adam), written
+  out on the ``[S, P]`` buffers with per-network hyperparameters and step counts as ``[S, 1]``
+  columns, so networks with different learning rates, betas or step counts share one update.
+  ``tests/test_batched.py`` checks them against ``torch.optim`` (to float rounding).
+* **Randomness.** Each network keeps its own generators: its shuffle permutation and its dropout
+  masks are drawn from them exactly as when it trains alone.
+
+A network's numbers do not depend on which others share its group: its history is bitwise the
+same alone, with 29 others, or on the command line (``tests/test_batched.py`` checks it). That
+takes one precaution. torch's CPU kernels compute most of a tensor with vector instructions and
+its last few elements (the tail) with scalar code, and the two differ in the last bit for
+tanh, sigmoid, exp and log. So every per-network row is padded to a multiple of ``ALIGN``
+numbers (the batch with rows that weigh nothing in the loss, the parameters with zeros that
+never change): no network's numbers ever fall in a tail, and each is computed by the same
+instructions whatever its neighbours. Between calls each trainer holds its own state
+(``Trainer.model``'s weights, ``OptimizerState``, generators, callbacks, history); the group is
+rebuilt on every call, so pausing, resuming and regrouping need nothing special.
+
+It is over 400 lines because the stacked network, its losses, its five update rules and the
+epoch around them run as one program, and a network's exact numbers depend on all of them
+together; the trainer (what a run remembers) and the service (who trains when) live apart.
+
+No Streamlit or Plotly here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from playground import activations
+
+if TYPE_CHECKING:
+    from playground.trainer import Trainer
+
+#: Training sets up to this many points are measured whole after each epoch (eval mode), as
+#: TensorFlow Playground does; larger ones report the running mean over the epoch's batches.
+FULL_EVAL_LIMIT = 10_000
+#: Above this many input numbers per network, batches are gathered from the data set one at a
+#: time instead of permuting a copy of it (MNIST: 37.6 M numbers).
+GATHER_PER_BATCH_ABOVE = 1_000_000
+#: Evaluation runs over at most this many points at a time (a multiple of ``ALIGN``).
+EVAL_CHUNK = 8192
+#: Rows of the batch and of the parameters are padded to a multiple of this many numbers, at least
+#: the widest vector loop's step (two AVX-512 registers of floats, 32): no network's numbers fall in
+#: a kernel's scalar tail, so they are the same whichever networks share its group.
+ALIGN = 32
+
+
+def aligned(count: int) -> int:
+    """``count`` rounded up to a multiple of ``ALIGN`` (at least ``ALIGN``)."""
+    return max(ALIGN, -(-count // ALIGN) * ALIGN)
+
+
+def _pad_rows(t: torch.Tensor, rows: int, value: float = 0.0) -> torch.Tensor:
+    """``t`` [S, b, ...] padded with ``value`` to [S, rows, ...] (exact copies of the real rows)."""
+    extra = rows - t.shape[1]
+    if extra == 0:
+        return t
+    pad = torch.full((t.shape[0], extra, *t.shape[2:]), value, dtype=t.dtype, device=t.device)
+    return torch.cat([t, pad], dim=1)
+
+
+#: g(z) of each hidden layer, from the activation registry.
+_ACTIVATION_FNS = {name: a.fn for name, a in activations.REGISTRY.items()}
+
+
+@dataclass
+class OptimizerState:
+    """One network's optimizer state between epochs, in the flat layout of its parameters.
+
+    ``buffers`` are ``[P]`` tensors named as torch.optim names them (``momentum_buffer``,
+    ``square_avg``, ``sum``, ``exp_avg``, ``exp_avg_sq``); ``step`` counts the updates so far.
+    """
+
+    name: str
+    step: int = 0
+    buffers: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def fresh_optimizer_state(name: str, numel: int, device: torch.device, initial_accumulator: float) -> OptimizerState:
+    """The state of an optimizer that has not stepped yet (zeros; AdaGrad's sum starts at its accumulator)."""
+    zeros = lambda: torch.zeros(numel, device=device)
+    if name == "momentum":
+        buffers = {"momentum_buffer": zeros()}
+    elif name == "rmsprop":
+        buffers = {"square_avg": zeros()}
+    elif name == "adagrad":
+        buffers = {"sum": torch.full((numel,), float(initial_accumulator), device=device)}
+    elif name == "adam":
+        buffers = {"exp_avg": zeros(), "exp_avg_sq": zeros()}
+    elif name == "sgd":
+        buffers = {}
+    else:
+        raise ValueError(f"the batched engine has no update rule for the optimizer {name!r}")
+    return OptimizerState(name, 0, buffers)
+
+
+def layer_shapes(trainer: Trainer) -> list[tuple[int, int]]:
+    """(in, out) of each dense layer, input side first."""
+    return [(layer.in_features, layer.out_features) for layer in trainer.model.linears()]
+
+
+def parameter_count(shapes: Sequence[tuple[int, int]]) -> int:
+    return sum(i * o + o for i, o in shapes)
+
+
+def group_key(trainer: Trainer) -> tuple[object, ...]:
+    """What networks must share to be stacked: shape, activations, loss, optimizer, data sizes, batch, device.
+
+    Everything else (learning rate, optimizer hyperparameters, L1/L2, dropout rate, step counts,
+    the data themselves, the seeds) may differ between the networks of a group.
+    """
+    spec = trainer.spec
+    return (
+        str(trainer.device),
+        tuple(layer_shapes(trainer)),
+        tuple(spec.model.activation),
+        spec.model.problem,
+        spec.model.loss,
+        spec.train.optimizer,
+        len(trainer.x_train),
+        len(trainer.x_val),
+        trainer.batch_size,
+        trainer.x_train.numel() > GATHER_PER_BATCH_ABOVE,
+        0 if trainer.partial is None else trainer.partial.next_start,
+    )
+
+
+@dataclass
+class PartialEpoch:
+    """An epoch that stopped between two batches (a large data set trains a slice per round): where to go on."""
+
+    perm: torch.Tensor  # this epoch's order of the training points
+    next_start: int  # the first point of the next batch
+    loss_sum: torch.Tensor  # running sums over the batches so far (data loss × points, right answers)
+    correct_sum: torch.Tensor
+    worst: torch.Tensor  # the largest batch loss so far
+
+
+@dataclass
+class EpochNumbers:
+    """What one epoch measured for one network (Python floats, maybe non-finite)."""
+
+    train_loss: float
+    val_loss: float
+    train_acc: float | None
+    val_acc: float | None
+    worst_batch_loss: float
+    largest_weight: float
+
+
+def _column(values: Sequence[float], device: torch.device) -> torch.Tensor:
+    """Per-network scalars as an ``[S, 1]`` column that broadcasts over a row of ``[S, P]``."""
+    return torch.tensor(values, dtype=torch.float32, device=device).unsqueeze(1)
+
+
+def _affine(b: torch.Tensor, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """z = b + x·W for every network: [S, 1, out] + [S, B, in]·[S, in, out].
+
+    For a single network with a layer of width 1, torch's ``bmm`` takes a matrix-vector path that
+    rounds differently from the batched one; such a layer is computed as a batch of two copies
+    (cheap: it is a narrow layer), so a network alone gets exactly the numbers it gets in a group.
+    """
+    if x.shape[0] == 1 and min(w.shape[1], w.shape[2]) == 1:
+        return torch.baddbmm(torch.cat([b, b]), torch.cat([x, x]), torch.cat([w, w]))[:1]
+    return torch.baddbmm(b, x, w)
+
+
+class Group:
+    """S trainers of one ``group_key``, stacked for the epochs of one call."""
+
+    def __init__(self, trainers: Sequence[Trainer]) -> None:
+        first = trainers[0]
+        self.trainers = list(trainers)
+        self.device = first.device
+        self.shapes = layer_shapes(first)
+        self.acts = list(first.spec.model.activation)
+        self.problem, self.loss_name = first.spec.model.problem, first.spec.model.loss
+        self.optimizer = first.spec.train.optimizer
+        self.batch_size = first.batch_size
+        self.n = len(first.x_train)
+        self.large = first.x_train.numel() > GATHER_PER_BATCH_ABOVE
+        self.full_eval = self.n <= FULL_EVAL_LIMIT
+        self.numel = parameter_count(self.shapes)
+        self.padded_numel = aligned(self.numel)
+        self.padded_batch = aligned(self.batch_size)
+        self.batches_run = 0  # batches trained by the last ``epoch`` call
+        self._stack()
+
+    # -- in and out of the trainers -----------------------------------------------------------
+
+    def _stack(self) -> None:
+        """theta [S, P] from each model's weights (kernels transposed to [in, out]); the optimizer buffers."""
+        rows = []
+        for tr in self.trainers:
+            pieces = []
+            for layer in tr.model.linears():
+                pieces.append(layer.weight.detach().t().reshape(-1))
+                pieces.append(layer.bias.detach().reshape(-1))
+            rows.append(torch.cat(pieces))
+        pad = self.padded_numel - self.numel
+        self.theta = F.pad(torch.stack(rows), (0, pad))
+        names = list(self.trainers[0].optimizer_state.buffers)
+        self.buffers = {
+            name: F.pad(torch.stack([tr.optimizer_state.buffers[name] for tr in self.trainers]), (0, pad))
+            for name in names
+        }
+        self.steps = [tr.optimizer_state.step for tr in self.trainers]
+        if not self.large:
+            self.x_train = torch.stack([tr.x_train for tr in self.trainers])
+            self.y_train = torch.stack([tr.data.y_train for tr in self.trainers])
+            self.x_val = torch.stack([tr.x_val for tr in self.trainers])
+            self.y_val = torch.stack([tr.data.y_val for tr in self.trainers])
+
+    def _views(self, theta: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(kernel [S, in, out], bias [S, 1, out]) views of ``theta`` for each layer."""
+        out, offset, s = [], 0, theta.shape[0]
+        for i, o in self.shapes:
+            w = theta[:, offset : offset + i * o].view(s, i, o)
+            offset += i * o
+            b = theta[:, offset : offset + o].view(s, 1, o)
+            offset += o
+            out.append((w, b))
+        return out
+
+    def write_back(self, index: int, theta: torch.Tensor | None = None) -> None:
+        """Network ``index``'s weights (from ``theta``, default the current ones) and optimizer state into its trainer."""
+        tr = self.trainers[index]
+        row = (self.theta if theta is None else theta)[index : index + 1]
+        with torch.no_grad():
+            for layer, (w, b) in zip(tr.model.linears(), self._views(row), strict=True):
+                layer.weight.copy_(w[0].t())
+                layer.bias.copy_(b[0, 0])
+        tr.optimizer_state.step = self.steps[index]
+        for name, stacked in self.buffers.items():
+            tr.optimizer_state.buffers[name] = stacked[index, : self.numel].clone()
+
+    def weights_of(self, index: int) -> dict[str, torch.Tensor]:
+        """Network ``index``'s weights as its model's state dict (for early stopping's best weights)."""
+        tr = self.trainers[index]
+        state: dict[str, torch.Tensor] = {}
+        for (name, _), (w, b) in zip(
+            tr.model.layers.named_children(), self._views(self.theta[index : index + 1]), strict=True
+        ):
+            state[f"layers.{name}.weight"] = w[0].t().clone()
+            state[f"layers.{name}.bias"] = b[0, 0].clone()
+        return state
+
+    def keep_only(self, keep: list[int]) -> None:
+        """Drop every network not in ``keep`` (they stopped) from the rest of this call's epochs."""
+        idx = torch.tensor(keep, dtype=torch.long, device=self.device)
+        self.trainers = [self.trainers[i] for i in keep]
+        self.theta = self.theta.index_select(0, idx)
+        self.buffers = {k: v.index_select(0, idx) for k, v in self.buffers.items()}
+        self.steps = [self.steps[i] for i in keep]
+        if not self.large:
+            self.x_train, self.y_train = self.x_train.index_select(0, idx), self.y_train.index_select(0, idx)
+            self.x_val, self.y_val = self.x_val.index_select(0, idx), self.y_val.index_select(0, idx)
+
+    # -- the network, the loss, the update ---------------------------------------------------------
+
+    def forward(
+        self,
+        params: list[tuple[torch.Tensor, torch.Tensor]],
+        x: torch.Tensor,
+        dropout: tuple[list[torch.Tensor], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Raw outputs [S, B, k]: z = b + x·W per layer, g(z) on hidden layers, dropout when training."""
+        h = x
+        for layer, ((w, b), act) in enumerate(zip(params[:-1], self.acts, strict=True)):
+            h = _ACTIVATION_FNS[act](_affine(b, h, w))
+            if dropout is not None:
+                masks, keep = dropout
+                h = h * masks[layer] / keep  # inverted dropout: zero with probability rate, scale by 1 / (1 - rate)
+        w, b = params[-1]
+        return _affine(b, h, w)
+
+    def losses(self, out: torch.Tensor, y: torch.Tensor, real: int) -> torch.Tensor:
+        """Each network's mean data loss over the first ``real`` rows of its batch, [S] (the rest is padding).
+
+        binary_crossentropy: -[y log σ(z) + (1 - y) log(1 - σ(z))]; categorical_crossentropy:
+        -log softmax(z)[y]; mse: (ŷ - y)², with ŷ the probability (one-hot target) for classification
+        (``playground.model.loss_fn``, row by row).
+        """
+        if self.problem == "binary":
+            z = out.squeeze(-1)
+            target = y.to(z.dtype)
+            if self.loss_name == "binary_crossentropy":
+                each = F.binary_cross_entropy_with_logits(z, target, reduction="none")
+            else:
+                each = F.mse_loss(torch.sigmoid(z), target, reduction="none")
+        elif self.problem == "multiclass":
+            s, b, k = out.shape
+            if self.loss_name == "categorical_crossentropy":
+                each = F.cross_entropy(out.reshape(s * b, k), y.reshape(-1), reduction="none").view(s, b)
+            else:
+                one_hot = F.one_hot(y, k).to(out.dtype)
+                each = F.mse_loss(torch.softmax(out, dim=-1), one_hot, reduction="none").mean(dim=2)
+        else:
+            each = F.mse_loss(out.squeeze(-1), y.to(out.dtype), reduction="none")
+        return (each * self._row_weights(out.shape[1], real)).sum(dim=1) / real
+
+    def _row_weights(self, rows: int, real: int) -> torch.Tensor:
+        """1 for the first ``real`` of ``rows`` rows, 0 for the padding."""
+        return (torch.arange(rows, device=self.device) < real).to(torch.float32)
+
+    def correct(self, out: torch.Tensor, y: torch.Tensor, real: int) -> torch.Tensor | None:
+        """How many of the first ``real`` predictions each network got right, [S] (None for regression)."""
+        if self.problem == "binary":
+            right = (out.squeeze(-1) > 0).long() == y
+        elif self.problem == "multiclass":
+            right = out.argmax(dim=-1) == y
+        else:
+            return None
+        return right[:, :real].sum(dim=1)
+
+    def _penalty(self, params: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor | None:
+        """Keras-style regularization of each network's kernels: l1·Σ|w| + l2·Σw² (biases are free), [S]."""
+        l1 = [tr.spec.train.l1 for tr in self.trainers]
+        l2 = [tr.spec.train.l2 for tr in self.trainers]
+        if max(l1) <= 0 and max(l2) <= 0:
+            return None
+        total = torch.zeros(len(self.trainers), device=self.device)
+        for w, _b in params:
+            if max(l1) > 0:
+                total = total + _column(l1, self.device)[:, 0] * w.abs().sum(dim=(1, 2))
+            if max(l2) > 0:
+                total = total + _column(l2, self.device)[:, 0] * (w * w).sum(dim=(1, 2))
+        return total
+
+    def _dropout(self, batch: int) -> tuple[list[torch.Tensor], torch.Tensor] | None:
+        """Each hidden layer's dropout masks [S, B, width] (1 keeps a unit) and the keep rates [S, 1, 1].
+
+        Network s draws ``torch.rand((B, width), generator=its generator) < 1 - rate`` as
+        ``SeededDropout`` does, and nothing at all when its rate is 0 (its mask is all ones, keep 1).
+        """
+        rates = [tr.model.dropout.rate for tr in self.trainers]
+        if max(rates) <= 0:
+            return None
+        masks = []
+        for _i, width in self.shapes[:-1]:
+            rows = []
+            for tr, rate in zip(self.trainers, rates, strict=True):
+                if rate > 0:
+                    draw = torch.rand((batch, width), generator=tr.dropout_generator, device=self.device)
+                    rows.append((draw < 1.0 - rate).to(torch.float32))
+                else:
+                    rows.append(torch.ones((batch, width), device=self.device))
+            masks.append(_pad_rows(torch.stack(rows), self.padded_batch, 1.0))
+        keep = torch.tensor([1.0 - r if r > 0 else 1.0 for r in rates], device=self.device).view(-1, 1, 1)
+        return masks, keep
+
+    @torch.no_grad()
+    def _update(self, grad: torch.Tensor) -> None:
+        """One optimizer step for every network: torch.optim's rule, hyperparameters per row."""
+        trains = [tr.spec.train for tr in self.trainers]
+        lr = _column([tr.lr for tr in self.trainers], self.device)
+        self.steps = [s + 1 for s in self.steps]
+        theta, buf = self.theta, self.buffers
+        name = self.optimizer
+        if name == "sgd":  # w <- w - lr·g
+            theta.sub_(lr * grad)
+        elif name == "momentum":  # v <- μ·v + g; w <- w - lr·v
+            v = buf["momentum_buffer"]
+            v.mul_(_column([t.momentum for t in trains], self.device)).add_(grad)
+            theta.sub_(lr * v)
+        elif name == "rmsprop":  # s <- ρ·s + (1 - ρ)·g²; w <- w - lr·g / (√s + ε)
+            rho = _column([t.rho for t in trains], self.device)
+            s = buf["square_avg"]
+            s.mul_(rho).add_((1 - rho) * grad * grad)
+            avg = s.sqrt().add_(_column([t.epsilon for t in trains], self.device))
+            theta.sub_(lr * (grad / avg))
+        elif name == "adagrad":  # G <- G + g²; w <- w - lr·g / (√G + ε)
+            total = buf["sum"]
+            total.add_(grad * grad)
+            std = total.sqrt().add_(_column([t.epsilon for t in trains], self.device))
+            theta.sub_(lr * (grad / std))
+        elif name == "adam":  # m, v moving averages; w <- w - lr/(1-β1^t) · m / (√v/√(1-β2^t) + ε)
+            b1 = [t.beta1 for t in trains]
+            b2 = [t.beta2 for t in trains]
+            m, v = buf["exp_avg"], buf["exp_avg_sq"]
+            m.lerp_(grad, _column([1 - b for b in b1], self.device))
+            b2c = _column(b2, self.device)
+            v.mul_(b2c).add_((1 - b2c) * grad * grad)
+            step_size = [
+                r / (1 - b**t) for r, b, t in zip((tr.lr for tr in self.trainers), b1, self.steps, strict=True)
+            ]
+            bc2_sqrt = [math.sqrt(1 - b**t) for b, t in zip(b2, self.steps, strict=True)]
+            denom = (v.sqrt() / _column(bc2_sqrt, self.device)).add_(_column([t.epsilon for t in trains], self.device))
+            theta.sub_(_column(step_size, self.device) * (m / denom))
+        else:
+            raise ValueError(f"the batched engine has no update rule for the optimizer {name!r}")
+
+    # -- one epoch -----------------------------------------------------------------------------------
+
+    def epoch(self, max_batches: int | None = None) -> list[EpochNumbers] | None:
+        """One epoch of mini-batch gradient descent for every network, then its measurements.
+
+        With ``max_batches``, stop after that many batches if the epoch is not over: each trainer
+        keeps a ``PartialEpoch`` and the next call goes on from there (None is returned).
+        """
+        s, n, bs = len(self.trainers), self.n, self.batch_size
+        partials = [tr.partial for tr in self.trainers]
+        first = partials[0]
+        if first is not None:  # go on with the epoch where it stopped (the group shares its position)
+            perms = torch.stack([p.perm for p in partials if p is not None])
+            worst = torch.stack([p.worst for p in partials if p is not None])
+            loss_sum = torch.stack([p.loss_sum for p in partials if p is not None])
+            correct_sum = torch.stack([p.correct_sum for p in partials if p is not None])
+            begin = first.next_start
+        else:
+            # 1. Shuffle each network's training set with its own generator (never the global RNG).
+            perms = torch.stack(
+                [torch.randperm(n, generator=tr.shuffle_generator, device=self.device) for tr in self.trainers]
+            )
+            worst = torch.zeros(s, device=self.device)
+            loss_sum = torch.zeros(s, device=self.device)
+            correct_sum = torch.zeros(s, device=self.device, dtype=torch.long)
+            begin = 0
+        if not self.large:
+            xs = torch.gather(self.x_train, 1, perms.unsqueeze(-1).expand(-1, -1, self.x_train.shape[-1]))
+            ys = torch.gather(self.y_train, 1, perms)
+        # 2. Mini-batch gradient descent: W <- W - lr·∇L(W) (or the optimizer's rule), all networks at once.
+        self.batches_run = 0
+        for batch, start in enumerate(range(begin, n, bs)):
+            if max_batches is not None and batch >= max(1, max_batches):
+                for i, tr in enumerate(self.trainers):
+                    tr.partial = PartialEpoch(perms[i], start, loss_sum[i], correct_sum[i], worst[i])
+                return None
+            if self.large:
+                idx = perms[:, start : start + bs]
+                xb = torch.stack([tr.x_train[i] for tr, i in zip(self.trainers, idx, strict=True)])
+                yb = torch.stack([tr.data.y_train[i] for tr, i in zip(self.trainers, idx, strict=True)])
+            else:
+                xb, yb = xs[:, start : start + bs], ys[:, start : start + bs]
+            real = xb.shape[1]
+            xb, yb = _pad_rows(xb, self.padded_batch), _pad_rows(yb, self.padded_batch)
+            theta = self.theta.detach().requires_grad_(True)
+            params = self._views(theta)
+            out = self.forward(params, xb, self._dropout(real))
+            loss = self.losses(out, yb, real)
+            penalty = self._penalty(params)
+            total = loss if penalty is None else loss + penalty
+            (grad,) = torch.autograd.grad(total.sum(), theta)
+            self._update(grad)
+            self.batches_run += 1
+            worst = torch.maximum(worst, loss.detach())  # no sync per batch
+            if not self.full_eval:
+                loss_sum += loss.detach() * real
+                right = self.correct(out.detach(), yb, real)
+                if right is not None:
+                    correct_sum += right
+        for tr in self.trainers:
+            tr.partial = None
+        # 3. Measure: the whole train set (small sets) or the running mean, and the validation set.
+        if self.full_eval:
+            train_loss, train_acc = self._evaluate("train")
+        else:
+            train_loss = (loss_sum.double() / n).tolist()
+            train_acc = (correct_sum.double() / n).tolist() if self.problem != "regression" else [None] * s
+        val_loss, val_acc = self._evaluate("val")
+        largest = self.theta.abs().amax(dim=1).tolist()
+        return [
+            EpochNumbers(train_loss[i], val_loss[i], train_acc[i], val_acc[i], w, largest[i])
+            for i, w in enumerate(worst.tolist())
+        ]
+
+    @torch.no_grad()
+    def _evaluate(self, split: str) -> tuple[list[float], list[float | None]]:
+        """Each network's mean data loss and accuracy on its train or validation set (no dropout)."""
+        s = len(self.trainers)
+        if self.large:
+            xs = [tr.x_train if split == "train" else tr.x_val for tr in self.trainers]
+            ys = [tr.data.y_train if split == "train" else tr.data.y_val for tr in self.trainers]
+            results = [self._evaluate_one(i, x, y) for i, (x, y) in enumerate(zip(xs, ys, strict=True))]
+            return [r[0] for r in results], [r[1] for r in results]
+        x, y = (self.x_train, self.y_train) if split == "train" else (self.x_val, self.y_val)
+        n = x.shape[1]
+        if n == 0:
+            return [math.nan] * s, [None] * s
+        params = self._views(self.theta)
+        loss_sum = torch.zeros(s, device=self.device, dtype=torch.float64)
+        right = torch.zeros(s, device=self.device, dtype=torch.long)
+        for i in range(0, n, EVAL_CHUNK):
+            yb = y[:, i : i + EVAL_CHUNK]
+            real = yb.shape[1]
+            rows = aligned(real)
+            out = self.forward(params, _pad_rows(x[:, i : i + EVAL_CHUNK], rows))
+            yb = _pad_rows(yb, rows)
+            loss_sum += self.losses(out, yb, real).double() * real
+            c = self.correct(out, yb, real)
+            if c is not None:
+                right += c
+        losses = (loss_sum / n).tolist()
+        accs: list[float | None] = (right.double() / n).tolist() if self.problem != "regression" else [None] * s
+        return losses, accs
+
+    def _evaluate_one(self, index: int, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float | None]:
+        n = len(x)
+        if n == 0:
+            return math.nan, None
+        params = self._views(self.theta[index : index + 1])
+        loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)
+        right = torch.zeros((), device=self.device, dtype=torch.long)
+        for i in range(0, n, EVAL_CHUNK):
+            yb = y[i : i + EVAL_CHUNK].unsqueeze(0)
+            real = yb.shape[1]
+            rows = aligned(real)
+            out = self.forward(params, _pad_rows(x[i : i + EVAL_CHUNK].unsqueeze(0), rows))
+            yb = _pad_rows(yb, rows)
+            loss_sum += self.losses(out, yb, real)[0].double() * real
+            c = self.correct(out, yb, real)
+            if c is not None:
+                right += c[0]
+        return float(loss_sum) / n, (float(right) / n if self.problem != "regression" else None)
+
+
+def train_together(
+    trainers: Sequence[Trainer], epochs: int, max_seconds: float | None = None, max_batches: int | None = None
+) -> float:
+    """Train every trainer (all of one ``group_key``) up to ``epochs`` more epochs; returns the seconds spent.
+
+    A trainer that stops (its epoch limit, early stopping, divergence) leaves the group at once;
+    the others go on. With ``max_seconds``, no new epoch starts after that much time. With
+    ``max_batches``, at most that many batches train (an epoch may stop half way: see ``PartialEpoch``).
+    """
+    live = [tr for tr in trainers if not tr.done]
+    if not live:
+        return 0.0
+    keys = {group_key(tr) for tr in live}
+    if len(keys) != 1:
+        raise ValueError("train_together needs trainers of one group_key; use playground.service to mix them")
+    start = time.perf_counter()
+    group = Group(live)
+    batches_left = max_batches
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        previous = group.theta.clone()  # each network's last good weights, should this epoch diverge
+        numbers = group.epoch(batches_left)
+        if batches_left is not None:
+            batches_left -= group.batches_run
+        seconds = time.perf_counter() - t0
+        if numbers is None:  # the batches ran out half way through the epoch
+            for tr in group.trainers:
+                tr.seconds += seconds
+            break
+        keep: list[int] = []
+        for i, (tr, got) in enumerate(zip(group.trainers, numbers, strict=True)):
+            tr.seconds += seconds
+            best = group.weights_of(i) if tr.wants_best_weights else None
+            verdict = tr.finish_epoch(got, best)
+            if verdict == "diverged":
+                group.write_back(i, previous)
+            elif verdict == "stopped":
+                group.write_back(i)
+                tr.on_train_end()
+            else:
+                keep.append(i)
+        if len(keep) < len(group.trainers):
+            group.keep_only(keep)
+        if not group.trainers or (max_seconds is not None and time.perf_counter() - start >= max_seconds):
+            break
+        if batches_left is not None and batches_left <= 0:
+            break
+    for i in range(len(group.trainers)):
+        group.write_back(i)
+    return time.perf_counter() - start

@@ -1,0 +1,147 @@
+"""The engine's one epoch (playground.batched): against torch's references, and the same alone or in a group.
+
+* Each optimizer's update rule, written out on stacked buffers, against ``torch.optim`` itself
+  (float rounding apart: the fused kernels order their arithmetic differently).
+* A network trained in a group of 30 (with other seeds, rates, regularization, dropout) has
+  bitwise the history and weights it has alone, and on the command line.
+* Padding the batch and the parameters changes nothing but rounding: one epoch's loss equals
+  ``torch.nn.functional``'s on the same batch.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from playground import batched
+from playground.model import loss_fn
+from playground.spec import Spec
+from playground.trainer import Trainer, make_optimizer
+
+#: Specs that exercise every path of the epoch: activations, losses, problems, optimizers,
+#: dropout, L1/L2, batch sizes (1, a remainder, full batch) and a width-1 output layer.
+SPECS = {
+    "default": "",
+    "relu-8-8-adam-spiral": "dataset=spiral&hidden=8,8&activation=relu&optimizer=adam&lr=0.03",
+    "dropout-l2-rmsprop": "dropout=0.2&l2=0.001&optimizer=rmsprop&lr=0.01",
+    "sigmoid-momentum-mse-batch-1": "activation=sigmoid&optimizer=momentum&loss=mse&lr=0.1&batch-size=1&samples=60",
+    "adagrad-l1-batch-30": "dataset=circle&optimizer=adagrad&lr=0.1&l1=0.001&batch-size=30",
+    "three-classes": "dataset=three_class&problem=multiclass&loss=categorical_crossentropy&hidden=6&optimizer=adam",
+    "regression": "dataset=plane&problem=regression&loss=mse&hidden=3&lr=0.01",
+    "no-hidden-layer": "hidden=&lr=0.1",
+}
+
+
+def spec_of(name: str, **changes: object) -> Spec:
+    return Spec.from_query(SPECS[name]).replace(**{"epochs": 40, **changes})
+
+
+def history(trainer: Trainer) -> list[dict[str, object]]:
+    return [r.to_dict() for r in trainer.history]
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_a_network_in_a_group_of_30_has_bitwise_its_history_alone(name: str) -> None:
+    spec = spec_of(name)
+    alone = Trainer(spec)
+    alone.train(40)
+    # Others with other seeds, rates, regularization and dropout: same shape, same group.
+    others = [
+        Trainer(spec.replace(seed=k, lr=spec.train.lr * (1 + k % 3), l2=0.001 * (k % 2), dropout=0.1 * (k % 3)))
+        for k in range(1, 30)
+    ]
+    mine = Trainer(spec)
+    group = [*others[:13], mine, *others[13:]]
+    assert len({batched.group_key(t) for t in group}) == 1
+    batched.train_together(group, 40)
+    assert history(mine) == history(alone)
+    for a, b in zip(mine.model.state_dict().values(), alone.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    for key, buffer in alone.optimizer_state.buffers.items():
+        assert torch.equal(mine.optimizer_state.buffers[key], buffer)
+
+
+def test_a_network_that_stops_leaves_the_group_and_the_others_go_on() -> None:
+    spec = spec_of("default")
+    short = Trainer(spec.replace(epochs=5))
+    long = Trainer(spec.replace(seed=3))
+    batched.train_together([short, long], 20)
+    assert short.epoch == 5 and short.stop_reason == "max_epochs"
+    assert long.epoch == 20 and not long.done
+    ref = Trainer(spec.replace(seed=3))
+    ref.train(20)
+    assert history(ref) == history(long)
+
+
+def test_the_command_line_gives_the_same_history_as_the_engine(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = spec_of("relu-8-8-adam-spiral", epochs=15)
+    t = Trainer(spec)
+    t.train(15)
+    config = tmp_path / "spec.json"
+    config.write_text(spec.to_json())
+    out = subprocess.run(
+        [sys.executable, "-m", "playground", "train", "--config", str(config), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    epochs = [line for line in lines if "event" not in line]
+    assert [(e["train_loss"], e["val_loss"]) for e in epochs] == [(r.train_loss, r.val_loss) for r in t.history]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "rmsprop", "adagrad", "adam"])
+def test_each_update_rule_matches_torch_optim(optimizer: str) -> None:
+    """Ten full-batch steps of the engine against torch.optim's own class on the same network and data."""
+    spec = Spec.from_query(f"optimizer={optimizer}&lr=0.05&batch-size=1000&samples=100&hidden=5,3").replace(epochs=10)
+    t = Trainer(spec)
+    model = type(t.model)(t.in_features, spec.model.hidden, spec.model.activation, 1)
+    model.load_state_dict(t.model.state_dict())
+    opt = make_optimizer(model.parameters(), spec.train, spec.train.lr)
+    for _ in range(10):
+        opt.zero_grad()
+        loss_fn(model(t.x_train), t.data.y_train, "binary", spec.model.loss).backward()
+        opt.step()
+    t.train(10)
+    for ours, theirs in zip(t.model.parameters(), model.parameters(), strict=True):
+        # Float rounding apart (the fused kernels order the arithmetic differently), after ten steps.
+        assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-5), (optimizer, (ours - theirs).abs().max())
+
+
+def test_padding_changes_nothing_but_rounding() -> None:
+    """The padded, masked batch loss equals torch.nn.functional's loss on the real rows."""
+    for name in ("default", "three-classes", "regression"):
+        t = Trainer(spec_of(name))
+        group = batched.Group([t])
+        x, y = group.x_train[:, :7], group.y_train[:, :7]
+        out = group.forward(group._views(group.theta), batched._pad_rows(x, group.padded_batch))
+        ours = group.losses(out, batched._pad_rows(y, group.padded_batch), 7)
+        theirs = loss_fn(t.model(t.x_train[:7]), t.data.y_train[:7], t.spec.model.problem, t.spec.model.loss)
+        assert torch.allclose(ours[0], theirs, rtol=1e-6, atol=1e-7), name
+
+
+def test_different_shapes_cannot_share_a_group() -> None:
+    a, b = Trainer(spec_of("default")), Trainer(spec_of("default", hidden=(3,)))
+    assert batched.group_key(a) != batched.group_key(b)
+    with pytest.raises(ValueError, match="group_key"):
+        batched.train_together([a, b], 1)
+
+
+def test_an_epoch_sliced_into_batches_gives_bitwise_the_straight_run() -> None:
+    """A large data set trains a slice of an epoch per round (``max_batches``) and goes on from there."""
+    spec = spec_of("dropout-l2-rmsprop", epochs=6)
+    straight = Trainer(spec)
+    straight.train(6)
+    sliced = Trainer(spec)
+    calls = 0
+    while not sliced.done:
+        batched.train_together([sliced], 100, max_batches=3)
+        calls += 1
+        assert calls < 1000
+    assert calls > 6 and history(sliced) == history(straight)
+    for a, b in zip(sliced.model.state_dict().values(), straight.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

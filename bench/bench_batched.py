@@ -41,7 +41,7 @@ from playground.spec import Spec
 from playground.trainer import Trainer, make_optimizer
 
 torch.set_num_threads(1)
-DEFAULT = Spec().replace(epochs=1_000_000)
+DEFAULT = Spec().replace(epochs=10_000)
 
 
 def batched_rate(trainers: list[Trainer], epochs: int) -> float:
@@ -123,7 +123,7 @@ def random_spec(rng: random.Random, seed: int) -> Spec:
     hidden = ",".join(str(rng.randint(1, 16)) for _ in range(layers))
     act = rng.choice(["relu", "tanh", "sigmoid", "linear"])
     opt = rng.choice(["sgd", "momentum", "rmsprop", "adagrad", "adam"])
-    return Spec.from_query(f"hidden={hidden}&activation={act}&optimizer={opt}&seed={seed}").replace(epochs=1_000_000)
+    return Spec.from_query(f"hidden={hidden}&activation={act}&optimizer={opt}&seed={seed}").replace(epochs=10_000)
 
 
 def mixed_class(seconds: float, device: str) -> dict[str, float]:
@@ -132,7 +132,7 @@ def mixed_class(seconds: float, device: str) -> dict[str, float]:
     spiral = Spec.from_query("dataset=spiral&hidden=8,8&activation=relu&optimizer=adam&lr=0.03")
     specs = (
         [DEFAULT.replace(seed=k) for k in range(10)]
-        + [spiral.replace(seed=k, epochs=1_000_000) for k in range(10)]
+        + [spiral.replace(seed=k, epochs=10_000) for k in range(10)]
         + [random_spec(rng, k) for k in range(10)]
     )
     trainers = [Trainer(s, device=device) for s in specs]

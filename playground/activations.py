@@ -27,14 +27,17 @@ class Activation:
     fn: Callable[[torch.Tensor], torch.Tensor]  # g(z), applied by the model after each hidden layer
     torch_module: str | None  # the PyTorch export's layer ("nn.ReLU()"); None: nothing after the Linear
     keras: str  # keras.layers.Dense(..., activation=<this>)
+    #: g'(z) written with a = g(z), for backpropagation (``playground.batched``); None: g'(z) = 1.
+    derivative: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
 REGISTRY: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("relu", "ReLU", torch.relu, "nn.ReLU()", "relu"),
-        Activation("tanh", "Tanh", torch.tanh, "nn.Tanh()", "tanh"),
-        Activation("sigmoid", "Sigmoid", torch.sigmoid, "nn.Sigmoid()", "sigmoid"),
+        # ReLU' = 1 where a > 0, else 0; tanh' = 1 - a²; σ' = a(1 - a).
+        Activation("relu", "ReLU", torch.relu, "nn.ReLU()", "relu", lambda a: (a > 0).to(a.dtype)),
+        Activation("tanh", "Tanh", torch.tanh, "nn.Tanh()", "tanh", lambda a: 1 - a * a),
+        Activation("sigmoid", "Sigmoid", torch.sigmoid, "nn.Sigmoid()", "sigmoid", lambda a: a * (1 - a)),
         Activation("linear", "Linear", _identity, None, "linear"),
     )
 }

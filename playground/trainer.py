@@ -134,6 +134,9 @@ class Trainer:
     def _build_fresh_model(self) -> None:
         model = build_model(self.spec, self.in_features, self.num_classes, self._init_offset)
         self.model: MLP = model.to(self.device)
+        #: The container it trains in (``playground.batched``) and which of its numbers are its own.
+        self.layout = batched.layout_of(self)
+        self.trainable = self.layout.trainable(self.device)
         self.initial_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         self.reset()
 
@@ -167,7 +170,7 @@ class Trainer:
         self.batch_size = max(1, min(batch, n))
 
     def _fresh_optimizer_state(self, train: TrainSpec) -> OptimizerState:
-        numel = sum(p.numel() for p in self.model.parameters())
+        numel = self.layout.numel  # its state lives in its container's layout
         initial = optimizers.get(train.optimizer).values(train).get("initial_accumulator", 0.0)
         return batched.fresh_optimizer_state(train.optimizer, numel, self.device, initial)
 

@@ -145,3 +145,47 @@ def test_an_epoch_sliced_into_batches_gives_bitwise_the_straight_run() -> None:
     assert calls > 6 and history(sliced) == history(straight)
     for a, b in zip(sliced.model.state_dict().values(), straight.model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_containers_hold_every_playground_network_and_its_weights_come_back_exactly() -> None:
+    for query in ("", "hidden=3", "hidden=16,1", "hidden=5,7,2&activation=relu", "hidden=16,16,16,16,16,16",
+                  "hidden=&lr=0.1", "dataset=three_class&problem=multiclass&loss=categorical_crossentropy&hidden=6"):  # fmt: skip
+        t = Trainer(Spec.from_query(query))
+        layout = t.layout
+        weights = [(layer.weight.detach(), layer.bias.detach()) for layer in t.model.linears()]
+        back = layout.extract(layout.embed(weights))
+        assert all(torch.equal(a, c) and torch.equal(b, d) for (a, b), (c, d) in zip(weights, back, strict=True))
+        own = sum(w.numel() + b.numel() for w, b in weights)
+        assert int(t.trainable.sum()) == own and layout.numel >= own
+    deep = Trainer(Spec.from_query("hidden=3,3,3"))
+    assert deep.layout.shapes == ((8, 16),) + ((16, 16),) * 5 + ((16, 1),)
+    assert Trainer(Spec()).layout.shapes == ((2, 4), (4, 4), (4, 1))
+
+
+def test_networks_of_different_shapes_activations_and_optimizers_share_a_container_bitwise() -> None:
+    """The deep container holds 3 to 6 hidden layers of any width and activation, any optimizer."""
+    spec = Spec.from_query("hidden=5,3,7&activation=tanh,relu,sigmoid&optimizer=adam&dropout=0.1&lr=0.01").replace(
+        epochs=30
+    )
+    alone = Trainer(spec)
+    alone.train(30)
+    others = [
+        Trainer(Spec.from_query(q).replace(seed=k, epochs=30))
+        for k, q in enumerate(
+            (
+                "hidden=16,16,16,16,16,16&activation=relu&optimizer=sgd",
+                "hidden=2,2,2,2&activation=sigmoid&optimizer=rmsprop&l2=0.001",
+                "hidden=9,4,12&activation=linear&optimizer=momentum&features=x1,x2,x1_sq,sin_x2",
+                "hidden=1,1,1,1,1&activation=tanh&optimizer=adagrad&l1=0.001",
+            )
+        )
+    ]
+    mine = Trainer(spec)
+    group = [others[0], mine, *others[1:]]
+    assert len({batched.group_key(t) for t in group}) == 1
+    batched.train_together(group, 30)
+    assert history(mine) == history(alone)
+    for t in others:
+        ref = Trainer(t.spec)
+        ref.train(30)
+        assert history(t) == history(ref)

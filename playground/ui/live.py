@@ -243,14 +243,16 @@ class LiveRun:
             self.pause()
             return False
         now = time.monotonic()
-        if self.last_frame is not None:
-            self.trained_seconds += min(max(now - self.last_frame, 0.0), 1.0)
+        gap = 0.0 if self.last_frame is None else max(now - self.last_frame, 0.0)
+        self.trained_seconds += min(gap, 1.0)
         self.last_frame = now
         if self.trained_seconds > _server.scheduler.settings.session_train_seconds:
             _server.service.pause(self.handle)
             self.refusal = "budget"
             return False
-        if not _server.service.play(self.handle, trainer, self.epochs_per_frame):
+        # A busy server spaces a session's frames seconds apart: its slot waits three gaps (at most a
+        # minute) for the next one before it counts as a closed tab.
+        if not _server.service.play(self.handle, trainer, self.epochs_per_frame, patience=min(3 * gap, 60.0)):
             self.refusal = "queued"
             return False
         self.refusal = None

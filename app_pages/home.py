@@ -38,8 +38,9 @@ st.markdown(
    students get when you send them the link. A bad value in a link falls back to its default with a notice.
 3. **Classroom mode.** Hide the controls a lesson does not need, so students focus on the one that matters.
    Make such a link below.
-4. **Many students, one server.** Each student's network lives in their own browser session. On a
-   busy server a few trainings run at once and the others are told they are queued; a closed tab stops training.
+4. **Many students, one server.** Each student's network lives in their own browser session; the
+   server trains the whole class's networks together, up to 100 at once (past that a student is told
+   they are queued). A closed tab stops training and keeps what was learned.
 """
 )
 

@@ -482,7 +482,7 @@ class Student:
             self.result.max_epoch = max(self.result.max_epoch, epoch)
             # A frame with an epoch counter and no "queued" notice means this session trains now.
             self.last_queued = False
-        if QUEUED_WORD in body:
+        if kind == "alert" and QUEUED_WORD in body:  # the notice, not any text (the home page's mentions it)
             self.result.ever_queued = self.last_queued = True
 
     def _on_finished(self, msg: ForwardMsg, now: float) -> None:
@@ -577,11 +577,18 @@ class Student:
     def summarise(self, start: float, end: float) -> StudentResult:
         """Fill in the window's figures: ``start`` and ``end`` bound the measurement window."""
         r, seconds = self.result, max(end - start, 1e-9)
-        before = [e for t, e in self.epochs if t <= start]
+        before = [(t, e) for t, e in self.epochs if t <= start]
         inside = [(t, e) for t, e in self.epochs if start < t <= end]
-        at_start = before[-1] if before else 0
-        at_end = inside[-1][1] if inside else at_start
-        r.epochs_per_s = (at_end - at_start) / seconds
+        at_start = before[-1][1] if before else 0
+        # Epochs per second between the epoch numbers seen: from the last one seen before the window
+        # (else the first inside it) to the last one inside. On a busy server a student sees a
+        # number every few seconds, so dividing by the window instead would count the unseen end.
+        since_play = [(t, e) for t, e in before if r.play_at is None or t > r.play_at]  # training all along
+        samples = since_play[-1:] + inside
+        if len(samples) >= 2 and samples[-1][0] > samples[0][0]:
+            r.epochs_per_s = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0])
+        else:
+            r.epochs_per_s = 0.0
         previous, changes = at_start, 0
         for _t, e in inside:
             changes += e != previous
@@ -718,10 +725,15 @@ class BrowserWatcher:
             return r
         self.log = [(t / 1000, int(e)) for t, e in log]
         seconds = max(end - start, 1e-9)
-        before = [e for t, e in self.log if t <= start]
+        before = [(t, e) for t, e in self.log if t <= start]
         inside = [(t, e) for t, e in self.log if start < t <= end]
-        at_start = before[-1] if before else 0
-        r.epochs_per_s = ((inside[-1][1] if inside else at_start) - at_start) / seconds
+        # As for the students: between the numbers seen since Play (the click time is read below).
+        clicked = None if click is None else click / 1000
+        samples = [(t, e) for t, e in before if clicked is None or t > clicked][-1:] + inside
+        if len(samples) >= 2 and samples[-1][0] > samples[0][0]:
+            r.epochs_per_s = (samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0])
+        else:
+            r.epochs_per_s = 0.0
         r.updates_per_s = len(inside) / seconds  # the log holds changes only
         r.final_epoch = self.log[-1][1] if self.log else 0
         if len(self.frames) == 2:

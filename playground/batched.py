@@ -8,10 +8,10 @@ so S networks stacked into one program cost about as much as one.
 How S networks become one program:
 
 * **Containers.** A small network (the playground's: up to 8 inputs, 6 hidden layers of 16) is
-  trained inside a container, a padded shape chosen from the network alone (``layout_of``): its
-  widths rounded up to 4, 8 or 16, its inputs to 2 or 8; past two hidden layers, into the one deep
-  container (8 inputs, six layers of 16), with identity layers (W = I, linear, never trained)
-  between its last hidden layer and its output. Padded weights are zero and their gradients are masked, so they stay zero. Networks
+  trained inside a container, a padded shape chosen from the network alone (``layout_of``): up to
+  two hidden layers of at most 8, its widths rounded up to 4 or 8 and its inputs to 2 or 8; any
+  other, the one deep container (8 inputs, six layers of 16), with identity layers (W = I, linear,
+  never trained) between its last hidden layer and its output. Padded weights are zero and their gradients are masked, so they stay zero. Networks
   of different shapes, activations and optimizers in one container share one program; since the
   container depends only on the network, its numbers are the same alone or in any group.
   Larger networks (MNIST) keep their exact shape.
@@ -77,14 +77,16 @@ EVAL_CHUNK = 8192
 #: the widest vector loop's step (two AVX-512 registers of floats, 32): no network's numbers fall in
 #: a kernel's scalar tail, so they are the same whichever networks share its group.
 ALIGN = 32
-#: Containers: hidden widths round up to one of these; inputs to one of those; networks with up to
-#: ``SHALLOW`` hidden layers keep their depth, deeper ones go in the one deep container (8 inputs,
-#: 6 layers of 16). Few containers, so a class of any networks forms few groups; the common
-#: shallow ones stay small.
-CONTAINER_WIDTHS = (4, 8, 16)
+#: Containers: a network of up to ``SHALLOW`` hidden layers no wider than the widest of
+#: ``SHALLOW_WIDTHS`` keeps its depth, its widths rounded up to one of them and its inputs to one of
+#: ``CONTAINER_INPUTS`` (TensorFlow Playground's default network and the lecture's presets stay
+#: small); every other small network goes in the one deep container: 8 inputs, ``CONTAINER_DEPTH``
+#: layers of ``CONTAINER_WIDTH``. Few containers, so a class of any networks forms few groups.
+SHALLOW_WIDTHS = (4, 8)
 CONTAINER_INPUTS = (2, 8)
 SHALLOW = 2
 CONTAINER_DEPTH = 6
+CONTAINER_WIDTH = 16
 
 
 def aligned(count: int) -> int:
@@ -219,16 +221,17 @@ def layout_of(trainer: Trainer) -> Layout:
     fits = (
         bool(hidden)
         and len(hidden) <= CONTAINER_DEPTH
-        and max(hidden) <= CONTAINER_WIDTHS[-1]
+        and max(hidden) <= CONTAINER_WIDTH
         and inputs <= CONTAINER_INPUTS[-1]
         and trainer.x_train.numel() <= GATHER_PER_BATCH_ABOVE
     )
     if not fits:
         return Layout(real, real)
-    depth = len(hidden) if len(hidden) <= SHALLOW else CONTAINER_DEPTH
-    width = next(w for w in CONTAINER_WIDTHS if w >= max(hidden)) if depth <= SHALLOW else CONTAINER_WIDTHS[-1]
-    first = next(c for c in CONTAINER_INPUTS if c >= inputs) if depth <= SHALLOW else CONTAINER_INPUTS[-1]
-    widths = (first, *(width,) * depth, outputs)
+    if len(hidden) <= SHALLOW and max(hidden) <= SHALLOW_WIDTHS[-1]:
+        width = next(w for w in SHALLOW_WIDTHS if w >= max(hidden))
+        widths = (next(c for c in CONTAINER_INPUTS if c >= inputs), *(width,) * len(hidden), outputs)
+    else:
+        widths = (CONTAINER_INPUTS[-1], *(CONTAINER_WIDTH,) * CONTAINER_DEPTH, outputs)
     return Layout(real, tuple(itertools.pairwise(widths)))
 
 
@@ -306,8 +309,9 @@ class Group:
     """S trainers of one ``group_key``, stacked for the epochs of one call."""
 
     def __init__(self, trainers: Sequence[Trainer]) -> None:
-        first = trainers[0]
-        self.trainers = list(trainers)
+        # Each optimizer's networks side by side: its rule then runs on a slice (a view), no copies.
+        self.trainers = sorted(trainers, key=lambda tr: tr.optimizer_state.name)
+        first = self.trainers[0]
         self.device = first.device
         self.shapes = list(first.layout.shapes)
         self.problem, self.loss_name = first.spec.model.problem, first.spec.model.loss
@@ -322,6 +326,7 @@ class Group:
         self._columns: dict[str, torch.Tensor] = {}  # per-network hyperparameter columns, this epoch
         self._rows: dict[tuple[int, int], torch.Tensor] = {}  # row weights by (rows, real rows)
         self._kinds: dict[object, list[tuple[str, torch.Tensor | None]]] = {}  # per-row choices, by what
+        self._optimizer_rows: dict[str, list[int]] | None = None  # each optimizer's rows
         self._stack()
 
     # -- in and out of the trainers -----------------------------------------------------------
@@ -390,7 +395,7 @@ class Group:
         self.theta = self.theta.index_select(0, idx)
         self.trainable = self.trainable.index_select(0, idx)
         self.buffers = {k: v.index_select(0, idx) for k, v in self.buffers.items()}
-        self._kinds = {}
+        self._kinds, self._optimizer_rows = {}, None
         self.steps = [self.steps[i] for i in keep]
         if not self.large:
             self.x_train, self.y_train = self.x_train.index_select(0, idx), self.y_train.index_select(0, idx)
@@ -403,10 +408,11 @@ class Group:
         tr = self.trainers[index]
         return tr.spec.model.activation[layer] if layer < tr.layout.depth else "linear"
 
-    def _choices(self, key: object, names: list[str]) -> list[tuple[str, torch.Tensor | None]]:
+    def _choices(self, key: object, names_of: Callable[[], list[str]]) -> list[tuple[str, torch.Tensor | None]]:
         """Each distinct name with the rows [S, 1, 1] that take it (None: every row), cached per ``key``."""
         found = self._kinds.get(key)
         if found is None:
+            names = names_of()
             distinct = sorted(set(names))
             if len(distinct) == 1:
                 found = [(distinct[0], None)]
@@ -417,10 +423,11 @@ class Group:
             self._kinds[key] = found
         return found
 
-    def _activate(self, layer: int, z: torch.Tensor, slots: list[int]) -> torch.Tensor:
-        """g(z) of container layer ``layer``, each row with its own network's g."""
-        names = [self.activation_of(i, layer) for i in slots]
-        choices = self._choices(("act", layer, tuple(slots)), names)
+    def _activate(self, layer: int, z: torch.Tensor, slots: list[int] | None = None) -> torch.Tensor:
+        """g(z) of container layer ``layer``, each row with its own network's g (rows: ``slots``, default all)."""
+        members = range(len(self.trainers)) if slots is None else slots
+        key = ("act", layer) if slots is None else ("act", layer, tuple(slots))
+        choices = self._choices(key, lambda: [self.activation_of(i, layer) for i in members])
         result: torch.Tensor | None = None
         for name, rows in choices:
             value = _ACTIVATION_FNS[name](z)
@@ -430,8 +437,9 @@ class Group:
 
     def _derivative(self, layer: int, a: torch.Tensor) -> torch.Tensor | None:
         """g'(z) of container layer ``layer`` from its outputs a = g(z), each row its own (None: 1 for every row)."""
-        names = [self.activation_of(i, layer) for i in range(len(self.trainers))]
-        choices = self._choices(("act", layer, tuple(range(len(self.trainers)))), names)
+        choices = self._choices(
+            ("act", layer), lambda: [self.activation_of(i, layer) for i in range(len(self.trainers))]
+        )
         if len(choices) == 1:
             derivative = activations.REGISTRY[choices[0][0]].derivative
             return None if derivative is None else derivative(a)
@@ -453,7 +461,6 @@ class Group:
 
         ``slots`` says which networks the rows of ``params`` are (default: all of the group's).
         """
-        slots = list(range(len(self.trainers))) if slots is None else slots
         h = x
         for layer, (w, b) in enumerate(params[:-1]):
             h = self._activate(layer, _affine(b, h, w), slots)
@@ -541,9 +548,8 @@ class Group:
         dropout = self._dropout(real)
         inputs, outputs = [xb], []  # each layer's input, each hidden layer's g(z) before dropout
         h = xb
-        slots = list(range(s))
         for layer, (w, b) in enumerate(params[:-1]):
-            a = self._activate(layer, _affine(b, h, w), slots)
+            a = self._activate(layer, _affine(b, h, w))
             outputs.append(a)
             h = a if dropout is None else a * dropout[0][layer] / dropout[1][layer]
             inputs.append(h)
@@ -645,21 +651,19 @@ class Group:
     def _update(self, grad: torch.Tensor) -> None:
         """One optimizer step for every network: its optimizer's rule, hyperparameters per row."""
         self.steps = [s + 1 for s in self.steps]
-        kinds: dict[str, list[int]] = {}
-        for i, tr in enumerate(self.trainers):
-            kinds.setdefault(tr.optimizer_state.name, []).append(i)
+        kinds = self._optimizer_rows
+        if kinds is None:
+            kinds = self._optimizer_rows = {}
+            for i, tr in enumerate(self.trainers):
+                kinds.setdefault(tr.optimizer_state.name, []).append(i)
         if len(kinds) == 1:
             ((name, rows),) = kinds.items()
             self._apply_rule(name, rows, self.theta, self.buffers, grad)
             return
-        for name, rows in kinds.items():  # each optimizer's rows, gathered, updated, put back
-            idx = torch.tensor(rows, dtype=torch.long, device=self.device)
-            theta = self.theta.index_select(0, idx)
-            buf = {k: v.index_select(0, idx) for k, v in self.buffers.items()}
-            self._apply_rule(name, rows, theta, buf, grad.index_select(0, idx))
-            self.theta.index_copy_(0, idx, theta)
-            for k, v in buf.items():
-                self.buffers[k].index_copy_(0, idx, v)
+        for name, rows in kinds.items():  # each optimizer's rows are a slice: its rule updates them in place
+            part = slice(rows[0], rows[-1] + 1)
+            buf = {k: v[part] for k, v in self.buffers.items()}
+            self._apply_rule(name, rows, self.theta[part], buf, grad[part])
 
     def _apply_rule(
         self, name: str, rows: list[int], theta: torch.Tensor, buf: dict[str, torch.Tensor], grad: torch.Tensor

@@ -57,14 +57,17 @@ class ServiceSettings:
     """How the service shares the server between the trainings (environment variables override the defaults)."""
 
     #: Sessions that train at once; past this many, the next one is told it is queued.
-    max_trainings: int = 100
+    max_trainings: int = 120
     #: A playing slot whose browser has asked for no frame this long is freed (a closed tab).
     stale_seconds: float = 5.0
     #: Share of one core the worker may train for: the rest stays free for clicks and frames.
     training_cores: float = 0.7
     #: Compute time a round aims at when many networks train: longer rounds cost less overhead
     #: per epoch, shorter ones let a page read its trainer sooner.
-    round_seconds: float = 0.03
+    round_seconds: float = 0.1
+    #: Rounds start at least this far apart, so each trains several epochs (stacking the networks
+    #: costs about as much as an epoch of them) rather than one epoch per round.
+    round_period: float = 0.05
     #: No network trains faster than this (TensorFlow Playground's pace is about 60).
     max_epochs_per_second: float = 120.0
     #: A worker thread trains in the background. Off, each live frame runs a round itself
@@ -157,7 +160,7 @@ class TrainingService:
         self._pace = _Pace()
         self._rounds = 0
         self._recent_rate = 0.0
-        self._last_round_end: float | None = None
+        self._last_round_start: float | None = None
         self._start_worker = start_worker
         self._worker: threading.Thread | None = None
         self._stopping = False
@@ -249,7 +252,7 @@ class TrainingService:
         now = self._clock()
         with self._lock:
             self._drop_stale(now)
-            elapsed = 0.0 if self._last_round_end is None else now - self._last_round_end
+            elapsed = 0.0 if self._last_round_start is None else now - self._last_round_start
             cap = self.settings.max_epochs_per_second
             groups: dict[tuple[object, ...], list[_Slot]] = {}
             for slot in self._slots.values():
@@ -257,7 +260,7 @@ class TrainingService:
                     slot.allowance = min(slot.allowance + cap * max(elapsed, 0.0), max(2.0, cap * 0.5))
                 groups.setdefault(batched.group_key(slot.trainer), []).append(slot)
         if not groups:
-            self._last_round_end = now
+            self._last_round_start = now
             return 0.0
         budget = self.settings.round_seconds
         # Seconds per epoch of each group (the shape's measured seconds per batch × its batches).
@@ -293,10 +296,9 @@ class TrainingService:
             spent += took
             trained = max(trained, count)
         self._rounds += 1
-        wall = self._clock() - now + (0.0 if self._last_round_end is None else now - self._last_round_end)
-        if trained and wall > 0:
-            self._recent_rate = 0.8 * self._recent_rate + 0.2 * (trained / wall)
-        self._last_round_end = self._clock()
+        if trained and elapsed > 0:
+            self._recent_rate = 0.8 * self._recent_rate + 0.2 * (trained / elapsed)
+        self._last_round_start = now  # each slot earns its epochs over the wall time from round to round
         return spent
 
     # -- the worker thread ---------------------------------------------------------------------------
@@ -315,13 +317,15 @@ class TrainingService:
         share = self.settings.training_cores
         while not self._stopping:
             if self.active_count() == 0:
-                self._last_round_end = None
+                self._last_round_start = None
                 self._wake.wait(1.0)
                 self._wake.clear()
                 continue
+            started = time.monotonic()
             spent = self.run_round()
-            # Train for at most ``share`` of the time; at least a short pause so the cap can earn epochs.
-            self._sleep(max(spent * (1.0 - share) / share, 0.002))
+            # Train for at most ``share`` of the time, and start the next round ``round_period`` after this one.
+            taken = time.monotonic() - started
+            self._sleep(max(spent * (1.0 - share) / share, self.settings.round_period - taken, 0.002))
 
     def stop(self) -> None:
         """Stop the worker (tests)."""

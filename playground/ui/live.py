@@ -231,11 +231,12 @@ class LiveRun:
             else:
                 trainer.reset()
 
-    def frame(self, trainer: Trainer) -> bool:
+    def frame(self, trainer: Trainer, every: float = 0.0) -> bool:
         """In a live frame while running: keep this session's network training. False: queued or over budget.
 
         The frame draws what has been trained since the last one; it stops Play when the trainer has
-        stopped (its epochs, early stopping, divergence).
+        stopped (its epochs, early stopping, divergence). ``every``: the seconds until the next frame
+        (the fragment's timer, ``interval_in_use``).
         """
         if not self.running:
             return False
@@ -250,9 +251,11 @@ class LiveRun:
             _server.service.pause(self.handle)
             self.refusal = "budget"
             return False
-        # A busy server spaces a session's frames seconds apart: its slot waits three gaps (at most a
-        # minute) for the next one before it counts as a closed tab.
-        if not _server.service.play(self.handle, trainer, self.epochs_per_frame, patience=min(3 * gap, 60.0)):
+        # A busy server spaces a session's frames seconds apart (a class of 100 in a rush of clicks: 50 s):
+        # its slot waits two of its frames' gaps and 10 s more (at most 3 minutes) for the next one
+        # before it counts as a closed tab.
+        patience = min(2 * max(gap, every) + 10.0, 180.0)
+        if not _server.service.play(self.handle, trainer, self.epochs_per_frame, patience=patience):
             self.refusal = "queued"
             return False
         self.refusal = None

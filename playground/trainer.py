@@ -246,6 +246,11 @@ class Trainer:
         return self.stop_reason is not None
 
     @property
+    def is_large(self) -> bool:
+        """A data set too large to permute whole each epoch (MNIST): its epochs may train in slices."""
+        return self.x_train.numel() > batched.GATHER_PER_BATCH_ABOVE
+
+    @property
     def wants_best_weights(self) -> bool:
         """Early stopping keeps the best epoch's weights: the epoch must hand it a snapshot."""
         return self.early_stopping is not None and self.early_stopping.restore_best_weights

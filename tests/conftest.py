@@ -8,6 +8,8 @@ reason; under CI (CI=true) missing data is a failure, not a skip.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,12 @@ def mnist_arrays(mnist_dir: Path):  # type: ignore[no-untyped-def]
     from playground import mnist
 
     return mnist.load_arrays("mnist", download_missing=False, data_dir=mnist_dir)
+
+
+@pytest.fixture(autouse=True)
+def _sessions_of_a_finished_test_leave_the_training_service() -> Iterator[None]:
+    """AppTest sessions never close their browser: free their slots when the test ends, as a closed tab would."""
+    yield
+    live = sys.modules.get("playground.ui.live")
+    if live is not None:
+        live.server().service.clear()

@@ -262,6 +262,14 @@ class LiveRun:
         _server.service.serve_frame(self.handle)
         return True
 
+    def tick(self, trainer: Trainer, base_seconds: float) -> None:
+        """In a page's live fragment (``base_seconds`` apart when alone): keep the training going at the
+        fragment's pace (``keep_pace``), or say why it waits (queued, or this session's time is up)."""
+        if self.frame(trainer, interval_in_use(base_seconds)):
+            keep_pace(base_seconds)
+        elif self.refusal is not None:
+            st.info(self.message(), icon=":material/hourglass_top:")
+
     def reading(self) -> contextlib.AbstractContextManager[None]:
         """Around reading or changing the trainer (drawing, a live setting): no epoch is half done meanwhile."""
         return _server.service.reading(self.handle)

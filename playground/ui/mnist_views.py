@@ -140,10 +140,7 @@ def training_view(ps: MnistState) -> None:
 def _training_frame(ps: MnistState) -> None:
     tr = ps.trainer
     if ps.running and tr is not None:
-        if ps.run.frame(tr, live.interval_in_use(FRAME_SECONDS)):
-            live.keep_pace(FRAME_SECONDS)
-        elif ps.run.refusal is not None:
-            st.info(ps.run.message(), icon=":material/hourglass_top:")
+        ps.run.tick(tr, FRAME_SECONDS)
         if tr.done:
             stop(ps)
             st.rerun()

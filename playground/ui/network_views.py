@@ -119,10 +119,7 @@ def _boundary_frame(pg: PlaygroundState) -> None:
 
 def _keep_training(pg: PlaygroundState, tr: Trainer) -> None:
     """Tell the training service this browser still watches (it trains in the background); stop at the end."""
-    if pg.run.frame(tr, live.interval_in_use(FRAME_SECONDS)):
-        live.keep_pace(FRAME_SECONDS)
-    elif pg.run.refusal is not None:
-        st.info(pg.run.message(), icon=":material/hourglass_top:")
+    pg.run.tick(tr, FRAME_SECONDS)
     if tr.done:
         stop(pg)
         st.rerun()

@@ -150,10 +150,7 @@ def live_frame(ps: OverfittingState) -> None:
     tr = sync_trainer(ps)
     if ps.running:
         ps.run.epochs_per_frame = int(state.peek("speed", SPEED))  # the speed slider: epochs a frame
-        if ps.run.frame(tr, live.interval_in_use(FRAME_SECONDS)):
-            live.keep_pace(FRAME_SECONDS)
-        elif ps.run.refusal is not None:
-            st.info(ps.run.message(), icon=":material/hourglass_top:")
+        ps.run.tick(tr, FRAME_SECONDS)
         if tr.done:
             stop(ps)
             keep_run(ps, tr)

@@ -259,10 +259,7 @@ def live_training(ps: PerceptronState, spec: Spec) -> None:
 def training_frame(ps: PerceptronState, spec: Spec) -> None:
     trainer = ps.current_trainer()
     if ps.running and not trainer.done:
-        if ps.run.frame(trainer, live.interval_in_use(FRAME_SECONDS)):
-            live.keep_pace(FRAME_SECONDS)
-        elif ps.run.refusal is not None:
-            st.info(ps.run.message(), icon=":material/hourglass_top:")
+        ps.run.tick(trainer, FRAME_SECONDS)
     if ps.running and trainer.done:
         stop(ps)
         st.rerun()  # a full rerun stops this fragment's timer

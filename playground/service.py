@@ -110,6 +110,8 @@ class _Slot:
     per_frame: int | None = None
     #: How long this slot waits for its next frame before it counts as gone (its frames' pace).
     patience: float = 0.0
+    #: Whether its browser is still connected, where the server can tell (a closed tab frees the slot at once).
+    connected: Callable[[], bool] | None = None
     #: Epochs this slot may still train: earned at ``max_epochs_per_second`` of wall time, or
     #: ``per_frame`` at each frame. A new slot starts with one, so Play shows an epoch at once.
     allowance: float = 1.0
@@ -168,7 +170,12 @@ class TrainingService:
     # -- what a session does with its handle --------------------------------------------------
 
     def play(
-        self, handle: SlotHandle, trainer: Trainer, epochs_per_frame: int | None = None, patience: float = 0.0
+        self,
+        handle: SlotHandle,
+        trainer: Trainer,
+        epochs_per_frame: int | None = None,
+        patience: float = 0.0,
+        connected: Callable[[], bool] | None = None,
     ) -> bool:
         """Train ``trainer`` for this handle from now on (or keep doing so); False: the server is full (queued).
 
@@ -176,7 +183,8 @@ class TrainingService:
         (a new network) replaces the old one in the slot. ``epochs_per_frame`` makes a page's
         network train that many epochs per frame its browser asks for, for the eye (the perceptron).
         ``patience``: the next frame may take this long (a busy server spaces frames seconds apart)
-        before the slot counts as gone; at least ``stale_seconds``.
+        before the slot counts as gone; at least ``stale_seconds``. ``connected`` says whether the
+        browser is still there (checked at every round: a closed tab stops training at once).
         """
         now = self._clock()
         with self._lock:
@@ -185,11 +193,14 @@ class TrainingService:
             if slot is None:
                 if len(self._slots) >= self.settings.max_trainings:
                     return False
-                slot = self._slots[handle._token] = _Slot(handle._token, trainer, now, epochs_per_frame, patience)
+                slot = self._slots[handle._token] = _Slot(
+                    handle._token, trainer, now, epochs_per_frame, patience, connected
+                )
                 if epochs_per_frame is not None:
                     slot.allowance = 0.0  # its frames bring its epochs
             else:
-                slot.trainer, slot.last_seen, slot.per_frame, slot.patience = trainer, now, epochs_per_frame, patience
+                slot.trainer, slot.last_seen, slot.per_frame = trainer, now, epochs_per_frame
+                slot.patience, slot.connected = patience, connected
             if epochs_per_frame is not None:
                 slot.allowance = min(slot.allowance + epochs_per_frame, 2.0 * epochs_per_frame)
         self._ensure_worker()
@@ -239,7 +250,8 @@ class TrainingService:
 
     def _drop_stale(self, now: float) -> None:
         for token, slot in list(self._slots.items()):
-            if now - slot.last_seen > max(self.settings.stale_seconds, slot.patience) or slot.trainer.done:
+            gone = slot.connected is not None and not slot.connected()
+            if gone or now - slot.last_seen > max(self.settings.stale_seconds, slot.patience) or slot.trainer.done:
                 del self._slots[token]
 
     def run_round(self) -> float:

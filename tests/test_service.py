@@ -226,3 +226,17 @@ def test_without_the_worker_thread_each_frame_runs_a_round() -> None:
     svc.play(h, t)
     svc.serve_frame(h)
     assert t.epoch >= 1 and svc._worker is None
+
+
+def test_a_closed_tab_frees_its_slot_at_the_next_round_where_the_server_can_tell() -> None:
+    clock = FakeClock()
+    svc = service(clock)
+    t, h = Trainer(Spec().replace(epochs=10_000)), SlotHandle()
+    browser = {"connected": True}
+    svc.play(h, t, patience=60.0, connected=lambda: browser["connected"])
+    svc.run_round()
+    trained = t.epoch
+    browser["connected"] = False  # the websocket closed: no need to wait a minute of patience
+    clock.advance(0.1)
+    svc.run_round()
+    assert t.epoch == trained and not svc.is_training(h)

@@ -255,7 +255,7 @@ class LiveRun:
         # its slot waits two of its frames' gaps and 10 s more (at most 3 minutes) for the next one
         # before it counts as a closed tab.
         patience = min(2 * max(gap, every) + 10.0, 180.0)
-        if not _server.service.play(self.handle, trainer, self.epochs_per_frame, patience=patience):
+        if not _server.service.play(self.handle, trainer, self.epochs_per_frame, patience, _browser_connected()):
             self.refusal = "queued"
             return False
         self.refusal = None
@@ -286,6 +286,27 @@ class LiveRun:
             f"{_server.service.settings.max_trainings} trainings are running on this server right now. "
             "Yours is queued and starts by itself as soon as one of them pauses or finishes."
         )
+
+
+def _browser_connected() -> Callable[[], bool] | None:
+    """A check that this session's browser is still connected (Streamlit's runtime knows), or None outside a server.
+
+    It holds the session's id only. A closed tab then frees the training slot at the service's next
+    round, rather than after its frames' patience.
+    """
+    try:
+        from streamlit.runtime import Runtime
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        ctx = get_script_run_ctx(suppress_warning=True)
+        if ctx is None or not Runtime.exists():
+            return None
+        runtime, session_id = Runtime.instance(), ctx.session_id
+        if not runtime.is_active_session(session_id):  # not a real browser session (a headless test)
+            return None
+    except (ImportError, AttributeError, RuntimeError):
+        return None
+    return lambda: runtime.is_active_session(session_id)
 
 
 # -- the live fragments' pace (per session: the intervals its timers run at) ---------------------------

@@ -15,6 +15,10 @@ settings (``SchedulerSettings``) as arguments, so its tests need no patching.
 
 What stays per session (in the session's state, through ``state``): the ``LiveRun`` in the page's
 state, and the intervals its fragments' timers run at.
+
+It is over 400 lines because the live loop's three parts work only together: the ``LiveRun`` each
+page keeps, the server-wide scheduler and service it goes through, and the fragments' pacing;
+split, each would reach into the others' state.
 """
 
 from __future__ import annotations

@@ -189,3 +189,31 @@ def test_networks_of_different_shapes_activations_and_optimizers_share_a_contain
         ref = Trainer(t.spec)
         ref.train(30)
         assert history(t) == history(ref)
+
+
+def test_a_large_networks_adam_is_torch_optims_fused_adam() -> None:
+    """MNIST-sized data take torch's fused Adam kernel (one pass): the same step as torch.optim.Adam(fused=True)."""
+    from playground.datasets import Dataset
+
+    gen = torch.Generator().manual_seed(0)
+    n = 1300  # 1300 x 784 inputs: over GATHER_PER_BATCH_ABOVE, a large data set
+    data = Dataset(
+        "mnist", torch.rand(n, 784, generator=gen), torch.randint(0, 10, (n,), generator=gen),
+        torch.rand(200, 784, generator=gen), torch.randint(0, 10, (200,), generator=gen), 10, image_side=28,
+    )  # fmt: skip
+    spec = Spec.from_query(
+        f"dataset=mnist&problem=multiclass&loss=categorical_crossentropy&hidden=32&activation=relu"
+        f"&optimizer=adam&lr=0.01&batch-size={n}&dropout=0"
+    ).replace(epochs=3)
+    t = Trainer(spec, data=data)
+    assert t.is_large and t.layout.shapes == t.layout.real
+    model = type(t.model)(784, (32,), ("relu",), 10)
+    model.load_state_dict(t.model.state_dict())
+    opt = make_optimizer(model.parameters(), spec.train, spec.train.lr)  # fused=True, as the registry says
+    for _ in range(3):  # full batch: one step an epoch
+        opt.zero_grad()
+        loss_fn(model(t.x_train), t.data.y_train, "multiclass", "categorical_crossentropy").backward()
+        opt.step()
+    t.train(3)
+    for ours, theirs in zip(t.model.parameters(), model.parameters(), strict=True):
+        assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-6), (ours - theirs).abs().max()

@@ -166,17 +166,3 @@ def correct_count(outputs: torch.Tensor, targets: torch.Tensor, problem: str) ->
     if problem == "multiclass":
         return (outputs.argmax(dim=-1) == targets).sum()
     return None
-
-
-def weight_penalty(model: MLP, l1: float, l2: float) -> torch.Tensor | None:
-    """Keras-style regularization on the kernels: l1·Σ|w| + l2·Σw² (biases are free)."""
-    if l1 <= 0 and l2 <= 0:
-        return None
-    total = torch.zeros((), device=model.linears()[0].weight.device)
-    for layer in model.linears():
-        w = layer.weight
-        if l1 > 0:
-            total = total + l1 * w.abs().sum()
-        if l2 > 0:
-            total = total + l2 * (w * w).sum()
-    return total

@@ -124,7 +124,6 @@ class ServiceStats:
     training: int
     groups: int
     rounds: int
-    epochs_per_second: float  # per network, over the last rounds
 
 
 @dataclass
@@ -161,7 +160,6 @@ class TrainingService:
         self._slots: dict[str, _Slot] = {}
         self._pace = _Pace()
         self._rounds = 0
-        self._recent_rate = 0.0
         self._last_round_start: float | None = None
         self._start_worker = start_worker
         self._worker: threading.Thread | None = None
@@ -244,7 +242,7 @@ class TrainingService:
     def stats(self) -> ServiceStats:
         with self._lock:
             keys = {batched.group_key(s.trainer) for s in self._slots.values()}
-            return ServiceStats(len(self._slots), len(keys), self._rounds, self._recent_rate)
+            return ServiceStats(len(self._slots), len(keys), self._rounds)
 
     # -- the rounds ------------------------------------------------------------------------------
 
@@ -287,7 +285,6 @@ class TrainingService:
         cost_all = sum(epoch_cost[key] for key in whole)
         epochs = max(1, int(budget / max(cost_all, 1e-6)))
         spent = 0.0
-        trained = 0
         for key, slots in groups.items():
             sliced = key not in whole  # its epoch alone is longer than a round: a slice of it
             with self._lock:
@@ -297,7 +294,7 @@ class TrainingService:
                 if not ready:
                     continue
                 if sliced:
-                    count, slice_batches = 1, max(1, int(budget / self._pace.of(key[:-1])))
+                    slice_batches = max(1, int(budget / self._pace.of(key[:-1])))
                     took = batched.train_together([s.trainer for s in ready], 1, max_batches=slice_batches)
                     ran, used = slice_batches, slice_batches / batches[key]
                 else:
@@ -308,10 +305,7 @@ class TrainingService:
                     s.allowance -= used
             self._pace.note(key[:-1], ran, took)
             spent += took
-            trained = max(trained, count)
         self._rounds += 1
-        if trained and elapsed > 0:
-            self._recent_rate = 0.8 * self._recent_rate + 0.2 * (trained / elapsed)
         self._last_round_start = now  # each slot earns its epochs over the wall time from round to round
         return spent
 

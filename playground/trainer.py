@@ -137,6 +137,8 @@ class Trainer:
         #: The container it trains in (``playground.batched``) and which of its numbers are its own.
         self.layout = batched.layout_of(self)
         self.trainable = self.layout.trainable(self.device)
+        #: Its weights as the engine last wrote them, laid out in its container (saves laying them out again).
+        self.container_row: batched.ContainerRow | None = None
         self.initial_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         self.reset()
 

@@ -159,7 +159,7 @@ def test_containers_hold_every_playground_network_and_its_weights_come_back_exac
         assert int(t.trainable.sum()) == own and layout.numel >= own
     deep = Trainer(Spec.from_query("hidden=3,3,3"))
     assert deep.layout.shapes == ((8, 16),) + ((16, 16),) * 5 + ((16, 1),)
-    assert Trainer(Spec()).layout.shapes == ((2, 4), (4, 4), (4, 1))
+    assert Trainer(Spec()).layout.shapes == ((2, 8), (8, 8), (8, 1))
 
 
 def test_networks_of_different_shapes_activations_and_optimizers_share_a_container_bitwise() -> None:
@@ -217,3 +217,83 @@ def test_a_large_networks_adam_is_torch_optims_fused_adam() -> None:
     t.train(3)
     for ours, theirs in zip(t.model.parameters(), model.parameters(), strict=True):
         assert torch.allclose(ours, theirs, rtol=1e-5, atol=1e-6), (ours - theirs).abs().max()
+
+
+def test_the_one_activation_formula_is_each_activation_and_its_derivative() -> None:
+    """g and g' from ``LayerActivation`` against the registry's torch function and autograd (g exactly for
+    tanh, ReLU and linear; the sigmoid, computed as (1 + tanh(z/2)) / 2, to rounding); and each
+    network's row the same, bitwise, alone or beside networks with other activations."""
+    from playground import activations
+
+    z = torch.cat([torch.linspace(-30, 30, 2001), torch.tensor([0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0])])
+    z = z[: z.numel() // 32 * 32].view(1, -1, 32)  # whole rows of 32, as the engine pads them
+    names = list(activations.NAMES)
+    mixed = batched.LayerActivation(names, torch.device("cpu"))
+    g_mixed, t, r = mixed(z.expand(len(names), -1, -1).contiguous())
+    slope_mixed = mixed.slope(t, r)
+    for row, name in enumerate(names):
+        alone = batched.LayerActivation([name], torch.device("cpu"))
+        g, t1, r1 = alone(z)
+        slope = alone.slope(t1, r1)
+        slope = torch.ones_like(z) if slope is None else slope
+        assert slope_mixed is not None
+        assert torch.equal(g[0], g_mixed[row]) and torch.equal(slope[0], slope_mixed[row]), name
+        zz = z.clone().requires_grad_()
+        reference = activations.REGISTRY[name].fn(zz)
+        (grad,) = torch.autograd.grad(reference.sum(), zz)
+        # to rounding: a unit in the last place near 1 is 1.2e-7 (and autograd computes tanh' in one fused pass)
+        assert torch.allclose(g, reference, rtol=0, atol=2.5e-7) and torch.allclose(slope, grad, rtol=0, atol=2.5e-7)
+        if name != "sigmoid":
+            assert torch.equal(g, reference.detach()), name
+
+
+def test_a_deep_mixed_group_steps_as_autograd_says() -> None:
+    """One full-batch SGD step of four networks of every activation in the deep container, against autograd."""
+    queries = ["hidden=5,3,7&activation=sigmoid", "hidden=9,4,2&activation=relu", "hidden=16,1,1,1&activation=tanh",
+               "hidden=2,2,2&activation=linear"]  # fmt: skip
+    trainers = [Trainer(Spec.from_query(f"{q}&batch-size=1000&samples=60&lr=0.3").replace(seed=k, epochs=1))
+                for k, q in enumerate(queries)]  # fmt: skip
+    expected = []
+    for t in trainers:
+        params = [p.detach().clone().requires_grad_() for p in t.model.parameters()]
+        h = t.x_train
+        for k in range(0, len(params) - 2, 2):
+            h = activations_fn(t, k // 2)(h @ params[k].T + params[k + 1])
+        z = h @ params[-2].T + params[-1]
+        loss = loss_fn(z, t.data.y_train, "binary", t.spec.model.loss)
+        grads = torch.autograd.grad(loss, params)
+        expected.append([p - 0.3 * g for p, g in zip(params, grads, strict=True)])
+    assert len({batched.group_key(t) for t in trainers}) == 1
+    batched.train_together(trainers, 1)
+    for t, want in zip(trainers, expected, strict=True):
+        for got, w in zip(t.model.parameters(), want, strict=True):
+            assert torch.allclose(got, w, atol=1e-6), t.spec.model.activation
+
+
+def activations_fn(trainer: Trainer, layer: int):  # type: ignore[no-untyped-def]
+    from playground import activations
+
+    return activations.REGISTRY[trainer.spec.model.activation[layer]].fn
+
+
+def test_weights_changed_between_calls_are_the_ones_the_next_call_trains() -> None:
+    """The engine keeps each trainer's flat row between calls; a change to the model (a reset, loaded
+    weights, a hand-edited weight) must win over it."""
+    spec = spec_of("relu-8-8-adam-spiral", epochs=100)
+    kept, fresh = Trainer(spec), Trainer(spec)
+    kept.train(3)
+    fresh.train(3)
+    assert kept.container_row is not None
+    for t in (kept, fresh):
+        with torch.no_grad():
+            next(iter(t.model.linears())).weight.mul_(0.5)  # a change in place, as load_state_dict makes
+    fresh.container_row = None  # the other lays its weights out anew
+    kept.train(2)
+    fresh.train(2)
+    assert history(kept) == history(fresh)
+    kept.reset()
+    assert history(kept) == [] or kept.epoch == 0
+    kept.train(3)
+    again = Trainer(spec)
+    again.train(3)
+    assert history(kept) == history(again)

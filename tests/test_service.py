@@ -52,12 +52,12 @@ def test_a_session_trained_with_29_others_has_bitwise_its_history_alone() -> Non
     svc = service(clock)
     mine = Trainer(spec)
     handles = {SlotHandle(): mine}
-    mixed = [
-        Spec().replace(seed=k, lr=0.01 * (1 + k % 4), l2=0.001 * (k % 2))
-        if k % 3
-        else Spec.from_query("dataset=spiral&hidden=8,8&activation=relu&optimizer=adam").replace(seed=k)
-        for k in range(1, 30)
+    kinds = [  # in the default network's container (other activations and optimizers), and in the deep one
+        lambda k: Spec.from_query("dataset=spiral&hidden=8,8&activation=relu&optimizer=adam").replace(seed=k),
+        lambda k: Spec().replace(seed=k, lr=0.01 * (1 + k % 4), l2=0.001 * (k % 2)),
+        lambda k: Spec.from_query("hidden=5,5,5&activation=sigmoid&optimizer=rmsprop").replace(seed=k),
     ]
+    mixed = [kinds[k % 3](k) for k in range(1, 30)]
     handles.update({SlotHandle(): Trainer(s.replace(epochs=10_000)) for s in mixed})
     run_rounds(svc, clock, handles, 8)
     assert mine.epoch > 0
@@ -240,3 +240,4 @@ def test_a_closed_tab_frees_its_slot_at_the_next_round_where_the_server_can_tell
     clock.advance(0.1)
     svc.run_round()
     assert t.epoch == trained and not svc.is_training(h)
+

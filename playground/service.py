@@ -16,8 +16,10 @@ exactly where it was.
 
 Pacing: the worker trains for at most ``training_cores`` of one core (it sleeps the rest, so
 the server keeps answering clicks and drawing frames), each network at most
-``max_epochs_per_second``, and every network of every group gets the same number of epochs per
-round, so a student's pace does not depend on what the others built. A group whose epoch alone
+``max_epochs_per_second``. Half of each round's time gives every network the same number of
+epochs, so nobody's pace collapses when a classmate builds something big; the other half gives
+every student the same seconds, and the students who share a network kind (one batched
+program) pool theirs, so the class's common network runs faster than a one-off (``epoch_share``). A group whose epoch alone
 takes longer than a round (MNIST on a CPU: seconds) trains a slice of an epoch per round instead,
 ``round_seconds`` of batches, and goes on from there in the next (``batched.PartialEpoch``): it
 gets its fair share of time and never holds the others up. A network's history is
@@ -70,6 +72,10 @@ class ServiceSettings:
     round_period: float = 0.05
     #: No network trains faster than this (TensorFlow Playground's pace is about 60).
     max_epochs_per_second: float = 120.0
+    #: Share of the training time handed out equally by epochs (every network the same pace); the
+    #: rest is handed out equally by time, a student's seconds each, so a network that many students
+    #: share (one batched program: each pays a fraction of it) runs faster than one built alone.
+    epoch_share: float = 0.5
     #: A worker thread trains in the background. Off, each live frame runs a round itself
     #: (``serve_frame``): deterministic, for headless tests and hosts that forbid threads.
     background: bool = True
@@ -115,6 +121,8 @@ class _Slot:
     #: Epochs this slot may still train: earned at ``max_epochs_per_second`` of wall time, or
     #: ``per_frame`` at each frame. A new slot starts with one, so Play shows an epoch at once.
     allowance: float = 1.0
+    #: Epochs the rounds owe this slot (its share of each round's time; fractions carry over).
+    credit: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -255,9 +263,10 @@ class TrainingService:
     def run_round(self) -> float:
         """Train one round: every playing network some epochs, group by group. Returns the seconds spent training.
 
-        Each network earns ``max_epochs_per_second`` epochs a second of wall time (``allowance``);
-        every group trains the same number of epochs, as many as fit in ``round_seconds`` for all
-        groups together, at least one, at most what the slowest-earning member has earned.
+        Each network earns ``max_epochs_per_second`` epochs a second of wall time (``allowance``)
+        and is owed its group's share of ``round_seconds`` (``_shares``: half the time the same
+        epochs for every group, half the same seconds for every student); a group trains the whole
+        epochs its members are owed, at most what the slowest-earning member has earned.
         """
         now = self._clock()
         with self._lock:
@@ -282,8 +291,7 @@ class TrainingService:
         # Only a large data set's epoch is sliced (MNIST: seconds); a 2-D one always trains whole
         # epochs, whatever the measured seconds say on a busy machine.
         whole = [key for key in groups if epoch_cost[key] <= budget or not groups[key][0].trainer.is_large]
-        cost_all = sum(epoch_cost[key] for key in whole)
-        epochs = max(1, int(budget / max(cost_all, 1e-6)))
+        owed = self._shares({key: (epoch_cost[key], len(groups[key])) for key in whole}, budget)
         spent = 0.0
         for key, slots in groups.items():
             sliced = key not in whole  # its epoch alone is longer than a round: a slice of it
@@ -298,9 +306,15 @@ class TrainingService:
                     took = batched.train_together([s.trainer for s in ready], 1, max_batches=slice_batches)
                     ran, used = slice_batches, slice_batches / batches[key]
                 else:
-                    count = max(1, min(epochs, int(min(s.allowance for s in ready))))
+                    for s in ready:  # this round's share, fractions carried over (at most two rounds' worth)
+                        s.credit = min(s.credit + owed[key], 2.0 * owed[key] + 1.0)
+                    count = int(min(min(s.credit for s in ready), min(s.allowance for s in ready)))
+                    if count < 1:
+                        continue
                     took = batched.train_together([s.trainer for s in ready], count)
                     ran, used = count * batches[key], float(count)
+                    for s in ready:
+                        s.credit -= used
                 for s in ready:
                     s.allowance -= used
             self._pace.note(key[:-1], ran, took)
@@ -308,6 +322,25 @@ class TrainingService:
         self._rounds += 1
         self._last_round_start = now  # each slot earns its epochs over the wall time from round to round
         return spent
+
+    def _shares(
+        self, groups: dict[tuple[object, ...], tuple[float, int]], budget: float
+    ) -> dict[tuple[object, ...], float]:
+        """Epochs each group is owed this round, from (its epoch's seconds, its students) and the round's seconds.
+
+        ``epoch_share`` of the round buys every group the same epochs (budget / the sum of the epochs'
+        seconds); the rest is split equally among the students, each group buying epochs with its
+        students' seconds together. One group alone gets the round's budget either way.
+        """
+        if not groups:
+            return {}
+        share = min(1.0, max(0.0, self.settings.epoch_share))
+        cost_all = max(sum(cost for cost, _ in groups.values()), 1e-6)
+        students = sum(n for _, n in groups.values())
+        return {
+            key: budget * (share / cost_all + (1.0 - share) * n / students / max(cost, 1e-6))
+            for key, (cost, n) in groups.items()
+        }
 
     # -- the worker thread ---------------------------------------------------------------------------
 

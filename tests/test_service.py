@@ -241,3 +241,16 @@ def test_a_closed_tab_frees_its_slot_at_the_next_round_where_the_server_can_tell
     svc.run_round()
     assert t.epoch == trained and not svc.is_training(h)
 
+
+def test_half_the_time_is_shared_by_epochs_and_half_by_students() -> None:
+    """``_shares``: a round's seconds, half as the same epochs for every group, half as the same seconds
+    for every student (pooled by the students who share a group); the round is spent exactly."""
+    svc = service(FakeClock())
+    alone = svc._shares({("a",): (0.01, 30)}, 0.1)
+    assert abs(alone[("a",)] - 10.0) < 1e-9  # one group: the whole round, whatever the split
+    owed = svc._shares({("shared",): (0.01, 20), ("one-off",): (0.02, 10)}, 0.1)
+    # epochs: 0.1 / 0.03 / 2 = 1.67 each; students: 0.05 × 20/30 / 0.01 = 3.33 and 0.05 × 10/30 / 0.02 = 0.83
+    assert abs(owed[("shared",)] - 5.0) < 1e-9 and abs(owed[("one-off",)] - 2.5) < 1e-9
+    assert abs(owed[("shared",)] * 0.01 + owed[("one-off",)] * 0.02 - 0.1) < 1e-12
+    by_epochs = service(FakeClock(), epoch_share=1.0)._shares({("x",): (0.01, 20), ("y",): (0.02, 10)}, 0.1)
+    assert abs(by_epochs[("x",)] - by_epochs[("y",)]) < 1e-9  # all by epochs: everyone the same pace

@@ -118,23 +118,31 @@ def compare(n: int, epochs: int, rounds: int, device: str) -> dict[str, float]:
     }
 
 
-def random_spec(rng: random.Random, seed: int) -> Spec:
+def random_query(rng: random.Random, seed: int) -> str:
+    """A link to a network drawn at random: 1-6 layers of 1-16 neurons, any activation and optimizer."""
     layers = rng.randint(1, 6)
     hidden = ",".join(str(rng.randint(1, 16)) for _ in range(layers))
     act = rng.choice(["relu", "tanh", "sigmoid", "linear"])
     opt = rng.choice(["sgd", "momentum", "rmsprop", "adagrad", "adam"])
-    return Spec.from_query(f"hidden={hidden}&activation={act}&optimizer={opt}&seed={seed}").replace(epochs=10_000)
+    return f"hidden={hidden}&activation={act}&optimizer={opt}&seed={seed}&epochs=10000"
+
+
+def mixed_queries(students: int = 30) -> list[str]:
+    """The issue's mixed class as links: a third on the default network, a third on the spiral with
+    8-8 ReLU and Adam, a third drawn at random (``random_query``); student k takes the (k mod 3)-th kind."""
+    rng = random.Random(0)
+    kinds = [
+        lambda k: f"seed={k}&epochs=10000",
+        lambda k: f"dataset=spiral&hidden=8,8&activation=relu&optimizer=adam&lr=0.03&seed={k}&epochs=10000",
+        lambda k: random_query(rng, k),
+    ]
+    return [kinds[k % 3](k) for k in range(students)]
 
 
 def mixed_class(seconds: float, device: str) -> dict[str, float]:
     """30 students of three kinds through the service's own rounds (its share of the core, its pacing)."""
-    rng = random.Random(0)
-    spiral = Spec.from_query("dataset=spiral&hidden=8,8&activation=relu&optimizer=adam&lr=0.03")
-    specs = (
-        [DEFAULT.replace(seed=k) for k in range(10)]
-        + [spiral.replace(seed=k, epochs=10_000) for k in range(10)]
-        + [random_spec(rng, k) for k in range(10)]
-    )
+    queries = mixed_queries(30)
+    specs = [Spec.from_query(q) for q in queries]
     trainers = [Trainer(s, device=device) for s in specs]
     svc = TrainingService(ServiceSettings(), start_worker=False)
     handles = [SlotHandle() for _ in trainers]
@@ -152,9 +160,9 @@ def mixed_class(seconds: float, device: str) -> dict[str, float]:
         "groups": svc.stats().groups,
         "min_epochs_per_s": min(rates),
         "median_epochs_per_s": statistics.median(rates),
-        "default_median": statistics.median(rates[:10]),
-        "spiral_median": statistics.median(rates[10:20]),
-        "random_median": statistics.median(rates[20:]),
+        "default_median": statistics.median(rates[0::3]),
+        "spiral_median": statistics.median(rates[1::3]),
+        "random_median": statistics.median(rates[2::3]),
         "training_cores": share,
     }
 

@@ -14,6 +14,7 @@ were ever shown "queued", exceptions, the server's peak memory (process tree RSS
 its log; then the real pages' figures; then one JSON line with everything (``CLASS_JSON {...}``).
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_class.py --students 1 10 30
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_class.py --students 28 --mixed   # + 2 pages: a mixed class of 30
     .venv/bin/python bench/bench_class.py --students 30 --app-dir /work/before --env PLAYGROUND_MAX_TRAININGS=100
 """
 
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 
 # A sibling module: this file runs as a script (``python bench/bench_class.py``), its folder first on sys.path.
+from bench_batched import mixed_queries
 from class_harness import ROOT, ClassResult, Server, fmt, pinned, run_class, run_sync, summary
 
 
@@ -38,6 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout to serve (default: this repository)")
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="server environment (repeatable)")
     p.add_argument("--query", default="", help="the playground link's settings, e.g. 'dataset=xor&hidden=4,2'")
+    p.add_argument(
+        "--mixed", action="store_true",
+        help="the issue's mixed class: a third default, a third spiral 8-8 ReLU Adam, a third random (bench_batched)",
+    )  # fmt: skip
     p.add_argument("--open-timeout", type=float, default=180.0, help="give up on a page that has not opened by then")
     p.add_argument("--seed", type=int, default=0, help="the order of the presses")
     return p.parse_args(argv)
@@ -63,7 +69,8 @@ def one_class(args: argparse.Namespace, students: int, env: dict[str, str]) -> C
             result = run_sync(
                 run_class(
                     server, students, browsers=args.browsers, seconds=args.seconds, play_within=args.play_within,
-                    query=args.query, open_timeout=args.open_timeout, seed=args.seed,
+                    query=mixed_queries(students + 3) if args.mixed else args.query,
+                    open_timeout=args.open_timeout, seed=args.seed,
                     progress=lambda text: print(f"#   {text}", flush=True),
                 )
             )  # fmt: skip

@@ -48,7 +48,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -801,7 +801,7 @@ async def run_class(
     seconds: float = 30.0,
     play_within: float = 5.0,
     page: str = PAGE,
-    query: str = "",
+    query: str | Sequence[str] = "",
     open_timeout: float = 180.0,
     seed: int = 0,
     progress: Any = None,
@@ -812,8 +812,11 @@ async def run_class(
     ``students`` synthetic students and ``browsers`` chromium pages open the page at once; once all
     have opened (at most ``open_timeout`` s), everyone presses Play at evenly spaced moments within
     ``play_within`` s, in an order shuffled by ``seed``; the window of ``seconds`` starts after the
-    last press. The server's memory is sampled every 0.5 s throughout.
+    last press. The server's memory is sampled every 0.5 s throughout. ``query``: the page's link
+    settings, or several (a mixed class): student i (and page i) takes the i-th, round robin.
     """
+    queries = [query] if isinstance(query, str) else list(query)
+    link = lambda i: queries[i % len(queries)]
 
     def say(text: str) -> None:
         if progress is not None:
@@ -823,8 +826,8 @@ async def run_class(
     late_open: list[float | None] = []
     stop_sampling = asyncio.Event()
     sampler = asyncio.create_task(_sample_memory(server.proc.pid, rss, stop_sampling))
-    pupils = [Student(i, server.url, page, query) for i in range(students)]
-    watchers = [BrowserWatcher(i, server.url, page, query) for i in range(browsers)]
+    pupils = [Student(i, server.url, page, link(i)) for i in range(students)]
+    watchers = [BrowserWatcher(i, server.url, page, link(i)) for i in range(browsers)]
     pw_manager: Any = None
     chromium: Any = None
     try:
@@ -867,7 +870,7 @@ async def run_class(
         # Late joiners open the page while everyone else trains (spread over the window's middle).
         for k in range(late_joiners):
             await asyncio.sleep(max(0.0, window_start + (k + 1) * seconds / (late_joiners + 2) - time.time()))
-            late = Student(students + k, server.url, page, query)
+            late = Student(students + k, server.url, page, link(students + k))
             try:
                 await late.open(open_timeout)
                 late_open.append(late.result.opened_s)

@@ -457,3 +457,22 @@ def test_the_captions_name_every_class_and_the_boundary_keeps_its_axes_when_play
     assert layout["xaxis"]["tickvals"] == list(charts_network.FRAME_TICKS) and layout["showlegend"] is False
     built_in = open_page("dataset=xor")
     assert "Blue is positive (class 1), orange negative (class 0)" in " ".join(c.value for c in built_in.caption)
+
+
+def test_the_curves_keep_about_ten_epoch_ticks_as_training_goes_on() -> None:
+    """The live curves reuse their figure; its x ticks must follow the epochs (once a tick on each of
+    1,000 epochs made an unreadable smear under the charts)."""
+    at = open_page("epochs=10000")
+    at.button(key="pg_step").click().run()  # one epoch: the figure is built with a tick per epoch
+    at.button(key="pg_play").click().run()
+    for _ in range(4):
+        at.run()
+    at.button(key="pg_pause").click().run()  # the paused page draws the curves with every epoch so far
+    last = epoch(at)
+    assert last > 20
+    charts = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    curves = [c for c in charts if c["layout"].get("xaxis", {}).get("title", {}).get("text") == "epoch"]
+    assert curves, "the loss and accuracy curves are on the page"
+    for c in curves:
+        dtick = c["layout"]["xaxis"]["dtick"]
+        assert last / dtick <= 10, (last, dtick)

@@ -254,6 +254,9 @@ def curves_chart(pg: PlaygroundState, ylabel: str, history: list[EpochRecord], t
         with fig.batch_update():
             for trace, y in zip(fig.data, ys, strict=True):
                 trace.x, trace.y = epochs, y
+            # The tick spacing follows the epochs: spaced for the first few, it put a label on every
+            # one of 1,000 epochs.
+            charts.whole_epoch_ticks(fig, int(epochs[-1]) if len(epochs) else 1)
     else:
         fig = charts.curves_figure(epochs.tolist(), ys[0].tolist(), ys[1].tolist(), ylabel=ylabel, height=260)
         fig.update_layout(uirevision="keep")

@@ -122,7 +122,7 @@ def tracebacks(log: str, app_dir: Path) -> list[str]:
 
     Streamlit 1.67 (uvicorn/starlette) logs ``WebSocketDisconnected`` from its own code when a
     browser closes mid-message (TESTING.md); that one, and only when it passes through no file
-    of the app, is ignored. The same rule as ``tests/browser/conftest.py``.
+    of the app, is ignored (the browser tests' server uses this ``Server`` too).
     """
 
     def through_app(block: str) -> bool:
@@ -142,13 +142,16 @@ class Server:
     folder), and ``.streamlit/config.toml`` is read from ``app_dir`` as a real deployment would.
     """
 
-    def __init__(self, app_dir: Path = ROOT, cores: int = 1, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, app_dir: Path = ROOT, cores: int | None = 1, env: Mapping[str, str] | None = None,
+        log_name: str = "class-server",
+    ) -> None:  # fmt: skip
+        """``cores`` None: not pinned (the browser tests' server); ``log_name``: its log is artifacts/<name>-<port>.log."""
         self.app_dir = Path(app_dir).resolve()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.log_path = ARTIFACTS / f"class-server-{self.port}.log"
-        self.cores = ",".join(str(c) for c in range(max(1, cores)))
+        self.log_path = ARTIFACTS / f"{log_name}-{self.port}.log"
         path = os.pathsep.join(p for p in (str(self.app_dir), os.environ.get("PYTHONPATH", "")) if p)
         full_env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": path,
                     "PLAYGROUND_TRAINING_THREAD": "1", **(env or {})}  # fmt: skip
@@ -158,16 +161,17 @@ class Server:
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none",
         ]  # fmt: skip
-        cpu_set = set(range(max(1, cores)))
-
-        def pin_child() -> None:  # without taskset: the same pinning, set in the child before python starts
-            os.sched_setaffinity(0, cpu_set & os.sched_getaffinity(0) or os.sched_getaffinity(0))
-
         preexec = None
-        if shutil.which("taskset"):
-            command = ["taskset", "-a", "-c", self.cores, *command]  # taskset execs python: same pid
-        elif hasattr(os, "sched_setaffinity"):
-            preexec = pin_child
+        if cores is not None:
+            cpu_set = set(range(max(1, cores)))
+
+            def pin_child() -> None:  # without taskset: the same pinning, set in the child before python starts
+                os.sched_setaffinity(0, cpu_set & os.sched_getaffinity(0) or os.sched_getaffinity(0))
+
+            if shutil.which("taskset"):  # taskset execs python: same pid
+                command = ["taskset", "-a", "-c", ",".join(str(c) for c in sorted(cpu_set)), *command]
+            elif hasattr(os, "sched_setaffinity"):
+                preexec = pin_child
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             command, cwd=self.app_dir, env=full_env, stdout=self._log, stderr=subprocess.STDOUT,

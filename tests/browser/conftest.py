@@ -12,20 +12,13 @@ under CI (CI=true), where that is a failure.
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.class_harness import CHROMIUM, CHROMIUM_ARGS  # one list of chromium's flags, shared with the harness
+from bench.class_harness import CHROMIUM, CHROMIUM_ARGS, Server  # chromium's flags and the server, shared
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -40,80 +33,16 @@ def _need(condition: bool, message: str) -> None:
         pytest.skip(message)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class StreamlitServer(Server):
+    """A real ``streamlit run app.py`` child process on loopback: the class harness's ``Server``, on every core.
 
-
-class StreamlitServer:
-    """A real ``streamlit run app.py`` child process on loopback."""
+    It trains in the service's worker thread, as a deployment does (the headless tests turn the
+    thread off in their own process). ``tracebacks()`` ignores only Streamlit's own race on a
+    closing WebSocket; anything through the app counts.
+    """
 
     def __init__(self, env_extra: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = ROOT / "artifacts" / f"server-{self.port}.log"
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        # A real server trains in the service's worker thread (the headless tests turn it off in their process).
-        env = {
-            **os.environ,
-            "OMP_NUM_THREADS": "1",
-            "PYTHONUNBUFFERED": "1",
-            "PLAYGROUND_TRAINING_THREAD": "1",
-            **(env_extra or {}),
-        }
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", "app.py",
-                "--server.address", "127.0.0.1", "--server.port", str(self.port),
-                "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                "--server.fileWatcherType", "none",
-            ],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"streamlit did not start; log:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def tracebacks(self) -> list[str]:
-        """The tracebacks in the server's log, but for Streamlit's own race on a closing WebSocket.
-
-        When many browsers close at once, Streamlit 1.67's WebSocket endpoint may try to
-        close a socket the browser has already closed and logs ``WebSocketDisconnected``
-        from its own code. Anything else (above all a traceback through our code) counts.
-        """
-        blocks = self.log().split("Traceback (most recent call last):")[1:]
-
-        def through_our_code(block: str) -> bool:
-            files = re.findall(r'File "([^"]+)"', block)
-            return any(f.startswith(str(ROOT)) and "/.venv/" not in f and "site-packages" not in f for f in files)
-
-        return [
-            block
-            for block in blocks
-            if through_our_code(block) or not ("WebSocketDisconnected" in block and "starlette_websocket.py" in block)
-        ]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self._log.close()
+        super().__init__(ROOT, cores=None, env=env_extra, log_name="server")
 
 
 @pytest.fixture(scope="session")

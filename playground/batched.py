@@ -287,6 +287,7 @@ class UpdateRule:
         self.f = col([t.epsilon if n in second else 1.0 for n, t in zip(names, trains, strict=True)])
         self.lr = col(self.lrs)
         self._adam_rows = adam
+        self._table: tuple[list[int], torch.Tensor, torch.Tensor] | None = None  # (first steps, sizes, roots)
 
     def apply(
         self, theta: torch.Tensor, buffers: dict[str, torch.Tensor], grad: torch.Tensor, steps: Sequence[int]
@@ -296,18 +297,38 @@ class UpdateRule:
         if self.first:
             m = buffers[FIRST].mul_(self.a).addcmul_(self.b, grad)
         lr = self.lr
+        e: torch.Tensor | None = None
         if self.adam:  # the bias corrections of this step
-            lr = _column([r / (1 - b**t) if is_adam else r for r, b, t, is_adam in
-                          zip(self.lrs, self.beta1, steps, self._adam_rows, strict=True)], self.device)  # fmt: skip
+            lr, e = self._corrections(steps)
         if self.second:
             s = buffers[SECOND].mul_(self.c).add_(self.d * grad * grad)
             root = s.sqrt()
-            if self.adam:
-                e = [math.sqrt(1 - b**t) if is_adam else 1.0 for b, t, is_adam in
-                     zip(self.beta2, steps, self._adam_rows, strict=True)]  # fmt: skip
-                root = root / _column(e, self.device)
+            if e is not None:
+                root = root / e
             m = m / root.add_(self.f)
         theta.sub_(lr * m)
+
+    #: Adam's bias corrections are tabled this many steps ahead (every network of a group steps together).
+    TABLE_STEPS = 64
+
+    def _corrections(self, steps: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Adam's step size lr / (1 − β1^t) and √(1 − β2^t) at each network's step t, as [S, 1] columns
+        (lr and 1 for the other optimizers), from a table made once per ``TABLE_STEPS`` steps."""
+        table = self._table
+        ahead = steps[0] - table[0][0] if table is not None else -1
+        if table is None or not 0 <= ahead < self.TABLE_STEPS:
+            rows = list(zip(self.lrs, self.beta1, self.beta2, self._adam_rows, strict=True))
+            sizes, roots = [], []
+            for k in range(self.TABLE_STEPS):
+                at = [t + k for t in steps]
+                sizes.append([r / (1 - b1**t) if adam else r for (r, b1, _, adam), t in zip(rows, at, strict=True)])
+                roots.append(
+                    [math.sqrt(1 - b2**t) if adam else 1.0 for (_, _, b2, adam), t in zip(rows, at, strict=True)]
+                )
+            as_table = lambda values: torch.tensor(values, dtype=torch.float32, device=self.device).unsqueeze(-1)
+            table = self._table = (list(steps), as_table(sizes), as_table(roots))
+            ahead = 0
+        return table[1][ahead], table[2][ahead]
 
 
 def layer_shapes(trainer: Trainer) -> list[tuple[int, int]]:

@@ -265,8 +265,10 @@ class UpdateRule:
     def __init__(
         self, names: Sequence[str], trains: Sequence[TrainSpec], lrs: Sequence[float], device: torch.device
     ) -> None:
+        unknown = sorted(set(names) - {"sgd", "momentum", "rmsprop", "adagrad", "adam"})
+        if unknown:
+            raise ValueError(f"the batched engine has no update rule for the optimizer {unknown[0]!r}")
         self.device = device
-        self.names = list(names)
         adam = [n == "adam" for n in names]
         self.first = any(n in ("momentum", "adam") for n in names)
         self.second = any(n in ("rmsprop", "adagrad", "adam") for n in names)
@@ -599,44 +601,36 @@ class Group:
             out.append((w, b))
         return out
 
-    def write_back(self, index: int, theta: torch.Tensor | None = None) -> None:
-        """Network ``index``'s weights (from ``theta``, default the current ones) and optimizer state into its trainer."""
-        tr = self.trainers[index]
-        row = (self.theta if theta is None else theta)[index, : self.numel]
-        with torch.no_grad():
-            for layer, (w, b) in zip(tr.model.linears(), tr.layout.extract(row), strict=True):
-                layer.weight.copy_(w)
-                layer.bias.copy_(b)
-        tr.optimizer_state.step = self.steps[index]
-        for name in tr.optimizer_state.buffers:
-            tr.optimizer_state.buffers[name] = self.buffers[ROLE[name]][index, : self.numel].clone()
+    def write_back(self, indices: Sequence[int] | None = None, theta: torch.Tensor | None = None) -> None:
+        """Networks' weights (from ``theta``, default the current ones) and optimizer state into their
+        trainers (``indices``, default all), in a few operations for the group.
 
-    def write_back_all(self) -> None:
-        """Every network's weights and optimizer state into its trainer, in a few operations for the group.
-
-        Each trainer also keeps its flat row (``ContainerRow``), so the next round stacks it without
+        Each trainer gets its own copies (nothing it keeps shares memory with another session's
+        network) and keeps its flat row (``ContainerRow``), so the next round stacks it without
         laying its weights out again, unless its model has changed since (its parameters' versions).
         """
-        if not self.trainers:
-            return
-        rows = self.theta[:, : self.numel].clone().unbind(0)
-        buffers = {role: b[:, : self.numel].clone().unbind(0) for role, b in self.buffers.items()}
+        chosen = range(len(self.trainers)) if indices is None else indices
+        source = self.theta if theta is None else theta
         targets: list[torch.Tensor] = []
         sources: list[torch.Tensor] = []
-        starts = [0]  # where each network's parameters begin in ``targets``
-        for index, tr in enumerate(self.trainers):
-            for layer, (w, b) in zip(tr.model.linears(), tr.layout.extract(rows[index]), strict=True):
+        kept: list[tuple[Trainer, int, torch.Tensor]] = []  # (trainer, where its parameters begin, its row)
+        for index in chosen:
+            tr = self.trainers[index]
+            row = source[index, : self.numel].clone()
+            kept.append((tr, len(targets), row))
+            for layer, (w, b) in zip(tr.model.linears(), tr.layout.extract(row), strict=True):
                 targets += [layer.weight, layer.bias]
                 sources += [w, b]
             tr.optimizer_state.step = self.steps[index]
             for name in tr.optimizer_state.buffers:
-                tr.optimizer_state.buffers[name] = buffers[ROLE[name]][index]
-            starts.append(len(targets))
+                tr.optimizer_state.buffers[name] = self.buffers[ROLE[name]][index, : self.numel].clone()
+        if not targets:
+            return
         with torch.no_grad():
             torch._foreach_copy_(targets, sources)
-        for index, tr in enumerate(self.trainers):
-            params = tuple(targets[starts[index] : starts[index + 1]])
-            tr.container_row = ContainerRow(tr.model, params, tuple(p._version for p in params), rows[index])
+        for tr, start, row in kept:
+            params = tuple(targets[start : start + 2 * len(tr.layout.real)])
+            tr.container_row = ContainerRow(tr.model, params, tuple(p._version for p in params), row)
 
     def weights_of(self, index: int) -> dict[str, torch.Tensor]:
         """Network ``index``'s weights as its model's state dict (for early stopping's best weights)."""
@@ -1099,9 +1093,9 @@ def train_together(
             best = group.weights_of(i) if tr.wants_best_weights else None
             verdict = tr.finish_epoch(got, best)
             if verdict == "diverged":
-                group.write_back(i, previous)
+                group.write_back([i], previous)
             elif verdict == "stopped":
-                group.write_back(i)
+                group.write_back([i])
                 tr.on_train_end()
             else:
                 keep.append(i)
@@ -1111,5 +1105,5 @@ def train_together(
             break
         if batches_left is not None and batches_left <= 0:
             break
-    group.write_back_all()
+    group.write_back()
     return time.perf_counter() - start

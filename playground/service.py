@@ -19,8 +19,8 @@ the server keeps answering clicks and drawing frames), each network at most
 ``max_epochs_per_second``. Half of each round's time gives every network the same number of
 epochs, so nobody's pace collapses when a classmate builds something big; the other half gives
 every student the same seconds, and the students who share a network kind (one batched
-program) pool theirs, so the class's common network runs faster than a one-off (``epoch_share``). A group whose epoch alone
-takes longer than a round (MNIST on a CPU: seconds) trains a slice of an epoch per round instead,
+program) pool theirs, so the class's common network runs faster than a one-off
+(``epoch_share``). A group whose epoch alone takes longer than a round (MNIST on a CPU: seconds) trains a slice of an epoch per round instead,
 ``round_seconds`` of batches, and goes on from there in the next (``batched.PartialEpoch``): it
 gets its fair share of time and never holds the others up. A network's history is
 bitwise the one it gets alone or on the command line (``playground.batched``).
